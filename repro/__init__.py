@@ -1,0 +1,69 @@
+"""repro: typed records of RNN training runs, tracked in MLflow, rendered for papers.
+
+Heavy parts (torch, mlflow, matplotlib) load only when the name that needs them is used, so
+``import repro`` and the ``validate``/``check`` commands stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from repro.errors import InvalidInputError, ReproError, UsageError
+from repro.io import load_contributors, load_record, save_record
+from repro.record import SCHEMA_VERSION, Contributor, Contributors, RunRecord
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first use)
+_LAZY = {
+    "capture_architecture": "repro.capture.architecture",
+    "capture_environment": "repro.capture.environment",
+    "capture_provenance": "repro.capture.provenance",
+    "seed_everything": "repro.capture.seeds",
+    "track": "repro.tracking.run",
+    "TrackedRun": "repro.tracking.run",
+    "load_run": "repro.tracking.load",
+    "sync": "repro.tracking.sync",
+    "render": "repro.render.api",
+    "FORMATS": "repro.render.api",
+}
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Contributor",
+    "Contributors",
+    "InvalidInputError",
+    "ReproError",
+    "RunRecord",
+    "UsageError",
+    "__version__",
+    "load_contributors",
+    "load_record",
+    "save_record",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'repro' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from repro.capture.architecture import capture_architecture
+    from repro.capture.environment import capture_environment
+    from repro.capture.provenance import capture_provenance
+    from repro.capture.seeds import seed_everything
+    from repro.render.api import FORMATS, render
+    from repro.tracking.load import load_run
+    from repro.tracking.run import TrackedRun, track
+    from repro.tracking.sync import sync

@@ -1,0 +1,5 @@
+"""``python -m repro`` runs the CLI."""
+
+from repro.cli import main
+
+main()

@@ -1,0 +1,36 @@
+"""Options and output handling shared by commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+output_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write to this file (atomically) instead of stdout.",
+)
+
+tracking_uri_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option(
+    "--tracking-uri",
+    envvar="MLFLOW_TRACKING_URI",
+    default=None,
+    help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else MLflow's local store).",
+)
+
+
+def write_output(text: str | bytes, output: str | None) -> None:
+    """Send command output to stdout, or atomically to ``output``."""
+    if output is None:
+        if isinstance(text, bytes):
+            click.get_binary_stream("stdout").write(text)
+        else:
+            click.echo(text, nl=not text.endswith("\n"))
+        return
+    from repro.atomic import write_atomic
+
+    write_atomic(output, text)

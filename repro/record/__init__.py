@@ -1,0 +1,80 @@
+"""Plain-data record models and pure functions over them (no file, network or torch work)."""
+
+from .architecture import Architecture, CellType, Embedding, OutputHead, RecurrentLayer, TiedWeights
+from .card import Card
+from .contributors import Contributor, Contributors, Degree, RoleAssignment
+from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
+from .data import Dataset, Padding, SequenceLengthStats
+from .diagnostics import ClippingStats, Diagnostics, GradientFlow
+from .environment import Determinism, Device, Environment
+from .errors import describe_errors, field_path
+from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
+from .orcid import normalize_orcid, orcid_checksum
+from .provenance import GitInfo, Provenance
+from .results import Interval, Metric
+from .run import RunInfo, RunStatus
+from .run_record import RunRecord
+from .training import (
+    Dropout,
+    EarlyStopping,
+    GradientClipping,
+    HyperparameterSearch,
+    Initialisation,
+    LRSchedule,
+    Optimizer,
+    Seeds,
+    TeacherForcing,
+    Training,
+)
+
+__all__ = [
+    "CREDIT_ROLES",
+    "CREDIT_VOCAB_IDENTIFIER",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Architecture",
+    "Card",
+    "CellType",
+    "ClippingStats",
+    "Contributor",
+    "Contributors",
+    "CreditRole",
+    "Dataset",
+    "Degree",
+    "Determinism",
+    "Device",
+    "Diagnostics",
+    "Dropout",
+    "EarlyStopping",
+    "Embedding",
+    "Environment",
+    "GitInfo",
+    "GradientClipping",
+    "GradientFlow",
+    "HyperparameterSearch",
+    "Initialisation",
+    "Interval",
+    "LRSchedule",
+    "Metric",
+    "Optimizer",
+    "OutputHead",
+    "Padding",
+    "Provenance",
+    "RecurrentLayer",
+    "RoleAssignment",
+    "RunInfo",
+    "RunRecord",
+    "RunStatus",
+    "SchemaVersionError",
+    "Seeds",
+    "SequenceLengthStats",
+    "TeacherForcing",
+    "TiedWeights",
+    "Training",
+    "describe_errors",
+    "field_path",
+    "migrate",
+    "normalize_orcid",
+    "orcid_checksum",
+    "resolve_role",
+]

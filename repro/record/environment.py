@@ -1,0 +1,45 @@
+"""Software and hardware the run executed on, and its determinism settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import NonNegInt, Section
+
+
+class Device(Section):
+    """The accelerator (or CPU) training ran on."""
+
+    type: str = Field(description="'cpu', 'cuda', 'mps', ...")
+    name: str | None = Field(None, description="e.g. 'NVIDIA H100 80GB HBM3'.")
+    count: NonNegInt = 1
+    memory_bytes: NonNegInt | None = None
+    capability: str | None = Field(None, description="CUDA compute capability, e.g. '9.0'.")
+
+
+class Determinism(Section):
+    """Settings that decide whether a rerun gives bit-identical results."""
+
+    use_deterministic_algorithms: bool | None = None
+    cudnn_deterministic: bool | None = None
+    cudnn_benchmark: bool | None = None
+    cudnn_enabled: bool | None = None
+    cublas_workspace_config: str | None = None
+
+
+class Environment(Section):
+    """Versions, hardware and determinism; absent = not captured."""
+
+    python: str | None = None
+    os: str | None = Field(None, description="Platform string, e.g. 'Linux-6.1-x86_64'.")
+    torch: str | None = None
+    cuda: str | None = None
+    cudnn: str | None = None
+    cpu: str | None = Field(None, description="CPU model name.")
+    cpu_count: NonNegInt | None = None
+    device: Device | None = None
+    packages: dict[str, str] = Field(default_factory=dict, description="Key package versions.")
+    determinism: Determinism | None = None
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="Allow-listed environment variables (never secrets)."
+    )

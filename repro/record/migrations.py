@@ -1,0 +1,33 @@
+"""Schema versions and the hook that upgrades older record dicts before validation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+
+# from-version -> function returning the dict at the next version (and stamping it).
+Migration = Callable[[dict[str, Any]], dict[str, Any]]
+MIGRATIONS: dict[str, Migration] = {}
+
+
+class SchemaVersionError(ValueError):
+    """The record's schema_version is unknown or newer than this repro."""
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Upgrade a raw record dict to ``SCHEMA_VERSION``; a missing version means the current one."""
+    version = str(data.get("schema_version", SCHEMA_VERSION))
+    seen: set[str] = set()
+    while version != SCHEMA_VERSION:
+        step = MIGRATIONS.get(version)
+        if step is None or version in seen:
+            raise SchemaVersionError(
+                f"schema_version {version!r} is not one this repro reads (it writes "
+                f"{SCHEMA_VERSION!r}); upgrade repro or fix the field"
+            )
+        seen.add(version)
+        data = step(dict(data))
+        version = str(data["schema_version"])
+    return data

@@ -1,0 +1,69 @@
+"""RunRecord: the single source of truth for one training run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, model_validator
+
+from .architecture import Architecture
+from .base import Section
+from .card import Card
+from .contributors import Contributor
+from .data import Dataset
+from .diagnostics import Diagnostics
+from .environment import Environment
+from .migrations import SCHEMA_VERSION, migrate
+from .provenance import Provenance
+from .results import Metric
+from .run import RunInfo
+from .training import Training
+
+
+class RunRecord(Section):
+    """Everything known about one RNN training run. Absent sections mean "not recorded"."""
+
+    schema_version: str = Field(SCHEMA_VERSION, description="Record schema version.")
+    run: RunInfo
+    architecture: Architecture | None = None
+    training: Training | None = None
+    data: list[Dataset] = Field(default_factory=list)
+    environment: Environment | None = None
+    provenance: Provenance | None = None
+    results: list[Metric] = Field(default_factory=list)
+    diagnostics: Diagnostics | None = None
+    contributors: list[Contributor] = Field(default_factory=list)
+    card: Card | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, value: Any) -> Any:
+        return migrate(value) if isinstance(value, dict) else value
+
+    # -- plain-data conversions (no I/O) -------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible dict; fields left absent are omitted."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+    def metric(self, name: str, split: str | None = None) -> Metric | None:
+        """The first result with this name (and split, when given)."""
+        for metric in self.results:
+            if metric.name == name and (split is None or metric.split == split):
+                return metric
+        return None
+
+    def save(self, path: str | Path) -> Path:
+        """Write atomically as JSON or YAML, chosen by the file suffix."""
+        from repro.io import save_record
+
+        return save_record(self, path)
