@@ -7,7 +7,7 @@ Heavy parts (torch, mlflow, matplotlib) load only when the name that needs them 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from repro.errors import InvalidInputError, ReproError, UsageError
 from repro.io import load_contributors, load_record, save_record
@@ -56,14 +56,3 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(__all__)
-
-
-if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from repro.capture.architecture import capture_architecture
-    from repro.capture.environment import capture_environment
-    from repro.capture.provenance import capture_provenance
-    from repro.capture.seeds import seed_everything
-    from repro.render.api import FORMATS, render
-    from repro.tracking.load import load_run
-    from repro.tracking.run import TrackedRun, track
-    from repro.tracking.sync import sync

@@ -76,5 +76,7 @@ class Architecture(Section):
     embeddings: list[Embedding] = Field(default_factory=list)
     output_head: OutputHead | None = Field(None, description="Absent = none found / not recorded.")
     tied_weights: list[TiedWeights] = Field(default_factory=list)
-    total_parameters: NonNegInt | None = Field(None, description="Unique parameters (tied counted once).")
+    total_parameters: NonNegInt | None = Field(
+        None, description="Unique parameters (tied counted once)."
+    )
     trainable_parameters: NonNegInt | None = None

@@ -34,8 +34,10 @@ def describe_errors(error: ValidationError, source: str) -> list[str]:
         if item["type"] == "extra_forbidden":
             message = "unknown field (not in the schema; check its spelling, see `repro schema`)"
         line = f"{source}: {field_path(loc)}: {message}"
-        if item["type"] not in ("missing",) and "input" in item and not isinstance(
-            item["input"], dict
+        if (
+            item["type"] not in ("missing",)
+            and "input" in item
+            and not isinstance(item["input"], dict)
         ):
             line += f" (got {_shown(item['input'])})"
         lines.append(line)

@@ -25,7 +25,7 @@ def normalize_orcid(value: str) -> str:
     text = value.strip()
     for prefix in ("https://orcid.org/", "http://orcid.org/", "orcid.org/", "orcid:"):
         if text.lower().startswith(prefix):
-            text = text[len(prefix):]
+            text = text[len(prefix) :]
             break
     match = _BARE.match(text.upper())
     if not match:
