@@ -27,6 +27,7 @@ _LAZY = {
     "sync": "repro.tracking.sync",
     "render": "repro.render.api",
     "FORMATS": "repro.render.api",
+    "check": "repro.checks.engine",
 }
 
 __all__ = [

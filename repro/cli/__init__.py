@@ -12,6 +12,7 @@ from repro.errors import ReproError
 
 # command name -> "module:attribute"; one module per command (see DESIGN.md).
 COMMANDS: dict[str, str] = {
+    "check": "repro.cli.check:check",
     "schema": "repro.cli.schema:schema",
     "validate": "repro.cli.validate:validate",
 }
