@@ -1,0 +1,48 @@
+"""Shared pytest fixtures. Each section belongs to one part of the suite; append, don't reorder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers import MlflowServer, PostgresDatabase, create_database, drop_database
+
+# ---------------------------------------------------------------- MLflow server + PostgreSQL
+# Real services for tests/test_server_*.py; helpers live in tests/servers.py.
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[PostgresDatabase]:
+    """A PostgreSQL database of this test session's own, dropped at the end."""
+    db = create_database()
+    yield db
+    drop_database(db.name)
+
+
+def _server_on(db: PostgresDatabase, base: Path) -> MlflowServer:
+    return MlflowServer(db.uri, base / "artifacts", base / "mlflow-server.log")
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(
+    postgres_db: PostgresDatabase, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MlflowServer]:
+    """A real `mlflow server` on a free port with PostgreSQL behind it, shared by the session."""
+    server = _server_on(postgres_db, tmp_path_factory.mktemp("mlflow-server"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_mlflow_server(tmp_path: Path) -> Iterator[MlflowServer]:
+    """A server with its own database for one test, which may kill and restart it."""
+    db = create_database()
+    server = _server_on(db, tmp_path / "server")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        drop_database(db.name)
