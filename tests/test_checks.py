@@ -11,8 +11,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 import repro
-from repro.checks.engine import resolve
 from repro.checks.profiles import builtin_profiles, load_profile
+from repro.record.paths import MISSING, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "records" / "lstm-adding.yaml"
@@ -48,7 +48,7 @@ def test_fan_out_names_how_many_entries_miss_a_field() -> None:
     report = repro.check(repro.RunRecord.model_validate(data))
     split = next(f for f in report.findings if f.requirement.id == "data.splits")
     assert split.detail == "data[*].splits: missing in 1 of 2 entries"
-    assert resolve({"data": []}, "data[*].name") != []  # an empty list is "missing", not "vacuous"
+    assert resolve({"data": []}, "data[*].name") == [MISSING]  # empty list: missing, not vacuous
 
 
 def test_conditional_requirement_applies_only_when_its_condition_holds() -> None:

@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from repro.record import RunRecord
+from repro.record.paths import MISSING, resolve
 
 Severity = Literal["error", "warning"]
-_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -72,31 +72,11 @@ class CheckReport:
 
 def _has_value(value: Any) -> bool:
     """Recorded means not absent: 0, 0.0 and False are values; None and empty containers not."""
-    if value is _MISSING or value is None:
+    if value is MISSING or value is None:
         return False
     if isinstance(value, (list, dict, str)):
         return len(value) > 0
     return True
-
-
-def resolve(data: Any, path: str) -> list[Any]:
-    """Values at a dotted path; ``name[*]`` fans out over a list (an empty list yields nothing)."""
-    values = [data]
-    for part in path.split("."):
-        fan_out = part.endswith("[*]")
-        key = part.removesuffix("[*]")
-        nxt: list[Any] = []
-        for value in values:
-            child = value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
-            if fan_out:
-                if isinstance(child, list) and child:
-                    nxt.extend(child)
-                else:
-                    nxt.append(_MISSING)
-            else:
-                nxt.append(child)
-        values = nxt
-    return values
 
 
 def _satisfied(data: dict[str, Any], path: str) -> tuple[bool, str]:
