@@ -13,6 +13,7 @@ from repro.errors import ReproError
 # command name -> "module:attribute"; one module per command (see DESIGN.md).
 COMMANDS: dict[str, str] = {
     "check": "repro.cli.check:check",
+    "diff": "repro.cli.diff:diff",
     "schema": "repro.cli.schema:schema",
     "validate": "repro.cli.validate:validate",
 }

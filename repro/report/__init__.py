@@ -1,0 +1,1 @@
+"""Reports over many records: aggregation across seeds, diffs, results tables."""
