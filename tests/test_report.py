@@ -108,3 +108,54 @@ def test_diff_cli(tmp_path: Path) -> None:
         "training.optimizer.settings.lr" in result.stdout
         and "2 field(s) differ" in result.stdout  # lr and run.name
     )
+
+
+def seeds_by_cell() -> list[repro.RunRecord]:
+    return [
+        variant(s, 0.1 * s + (0.5 if c == "gru" else 0.0), cell=c)
+        for c in ("lstm", "gru")
+        for s in (1, 2, 3)
+    ]
+
+
+def test_results_markdown_marks_the_best_and_gives_the_interval() -> None:
+    text = repro.render(seeds_by_cell(), "results-md")
+    lines = text.splitlines()
+    assert lines[0] == "| Configuration | Runs | mse (test) ↓ |"
+    assert lines[2].startswith("| cell=lstm | 3 | **0.20 ± 0.10** [")  # lower mse is better
+    assert lines[3].startswith("| cell=gru | 3 | 0.70 ± 0.10 [")
+    assert "95% Student-t confidence interval" in text
+
+
+def test_results_csv_round_trips_the_statistics() -> None:
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(repro.render(seeds_by_cell(), "results-csv"))))
+    assert [r["configuration"] for r in rows] == ["cell=lstm", "cell=gru"]
+    assert float(rows[0]["mean"]) == pytest.approx(0.2) and rows[0]["n"] == "3"
+    assert float(rows[0]["ci_low"]) < 0.2 < float(rows[0]["ci_high"])
+
+
+def test_results_latex_escapes_user_text() -> None:
+    runs = seeds_by_cell()
+    text = repro.render(runs, "results-latex", caption="50% of R&D_{x}")
+    assert r"\caption{50\% of R\&D\_\{x\}." in text
+    assert r"\toprule" in text and r"\bottomrule" in text
+    assert text.count("{") == text.count("}")
+
+
+def test_report_cli_writes_atomically(tmp_path: Path) -> None:
+    files = []
+    for i, record in enumerate(seeds_by_cell()):
+        files.append(str(record.save(tmp_path / f"r{i}.yaml")))
+    out = tmp_path / "table.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "repro", "report", *files, "--format", "html", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    html = out.read_text(encoding="utf-8")
+    assert html.count('<tr><th scope="row">') == 2 and 'class="best"' in html

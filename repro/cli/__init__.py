@@ -14,6 +14,7 @@ from repro.errors import ReproError
 COMMANDS: dict[str, str] = {
     "check": "repro.cli.check:check",
     "diff": "repro.cli.diff:diff",
+    "report": "repro.cli.report:report",
     "schema": "repro.cli.schema:schema",
     "validate": "repro.cli.validate:validate",
 }

@@ -1,0 +1,54 @@
+"""``repro report SOURCE...``: results of many runs, grouped over seeds, as a paper table."""
+
+from __future__ import annotations
+
+import click
+
+from repro.cli.options import output_option, tracking_uri_option, write_output
+
+
+@click.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option(
+    "--group-by",
+    "group_by",
+    multiple=True,
+    metavar="FIELD",
+    help="Group runs by this field path (repeatable), e.g. architecture.recurrent_layers[0].cell."
+    " Default: runs whose configuration differs only in seeds form a group.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "latex", "html", "csv"]),
+    default="md",
+    show_default=True,
+)
+@click.option(
+    "--level",
+    type=click.FloatRange(0.5, 0.999),
+    default=0.95,
+    show_default=True,
+    help="Confidence level of the intervals.",
+)
+@click.option("--caption", default=None, help="Table caption.")
+@tracking_uri_option
+@output_option
+def report(
+    sources: tuple[str, ...],
+    group_by: tuple[str, ...],
+    fmt: str,
+    level: float,
+    caption: str | None,
+    tracking_uri: str | None,
+    output: str | None,
+) -> None:
+    """Aggregate runs (mean ± std, Student-t CI, n) into a Markdown, LaTeX, HTML or CSV table."""
+    from repro.render.api import render
+    from repro.sources import load_source
+
+    records = [load_source(source, tracking_uri) for source in sources]
+    text = render(
+        records, f"results-{fmt}", group_by=list(group_by) or None, level=level, caption=caption
+    )
+    write_output(text, output)
