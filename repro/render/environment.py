@@ -1,0 +1,73 @@
+"""The Jinja environment: user templates over built-ins, strict undefineds, shared filters.
+
+Built-in templates live in the top-level ``templates/`` directory of the source tree and are
+installed as ``repro/templates`` inside the wheel. With ``template_dir`` a user's files shadow
+built-ins of the same path (one partial at a time) and the whole render runs in Jinja's
+immutable sandbox, since a user template is untrusted code.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from repro.errors import UsageError
+from repro.render.filters import FILTERS, neutralise
+
+# Extensions autoescaped in a format whose flag is on; a flag that is off disables it entirely.
+AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml", "svg", "j2")
+
+
+@functools.cache
+def builtin_template_dir() -> Path:
+    """The built-in templates: ``repro/templates`` when installed, else ``<repo>/templates``."""
+    installed = resources.files("repro").joinpath("templates")
+    if installed.is_dir():
+        return Path(str(installed))
+    source_tree = Path(__file__).resolve().parents[2] / "templates"
+    if source_tree.is_dir():
+        return source_tree
+    raise UsageError(
+        "repro's built-in templates are missing (looked in "
+        f"{installed} and {source_tree}); reinstall repro"
+    )
+
+
+def _user_dir(template_dir: str | Path) -> Path:
+    path = Path(template_dir).expanduser()
+    if not path.is_dir():
+        raise UsageError(f"{template_dir}: --template-dir is not a directory")
+    return path.resolve()
+
+
+def get_environment(autoescape: bool, template_dir: str | Path | None = None) -> jinja2.Environment:
+    """The (cached) environment for a format's autoescape flag and an optional user dir."""
+    user = None if template_dir is None else str(_user_dir(template_dir))
+    return _environment(autoescape, user)
+
+
+@functools.cache
+def _environment(autoescape: bool, user_dir: str | None) -> jinja2.Environment:
+    search = [builtin_template_dir()] if user_dir is None else [user_dir, builtin_template_dir()]
+    cls = jinja2.Environment if user_dir is None else ImmutableSandboxedEnvironment
+    env = cls(
+        loader=jinja2.FileSystemLoader([str(p) for p in search], encoding="utf-8"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=AUTOESCAPE_EXTENSIONS if autoescape else (),
+            disabled_extensions=(),
+            default_for_string=autoescape,
+            default=autoescape,
+        ),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=neutralise,
+        auto_reload=user_dir is not None,
+    )
+    env.filters.update(FILTERS)
+    return env
