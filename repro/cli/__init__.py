@@ -13,6 +13,7 @@ from repro.errors import ReproError
 # command name -> "module:attribute"; one module per command (see DESIGN.md).
 COMMANDS: dict[str, str] = {
     "check": "repro.cli.check:check",
+    "credit": "repro.cli.credit:credit",
     "diff": "repro.cli.diff:diff",
     "report": "repro.cli.report:report",
     "schema": "repro.cli.schema:schema",

@@ -100,7 +100,7 @@ def escape_bibtex(value: Any) -> str:
     """Text safe inside a braced BibTeX field: every brace it adds is balanced, none from
     the user survives raw, and LaTeX specials are escaped as in :func:`escape_latex`."""
     text = _BIBTEX_RE.sub(lambda m: _BIBTEX[m.group(0)], clean_text(value))
-    return text.replace("--", "-{}-").replace("@", "{@}")
+    return text.replace("--", "-{}-")
 
 
 # -- CSV --------------------------------------------------------------------------------------
