@@ -1,0 +1,154 @@
+"""Record -> MLflow params and tags, within MLflow's limits, for the UI and ``search_runs``.
+
+Params come from the configuration sections (architecture, training, data), tags from run
+identity, environment and provenance. A key or value MLflow cannot hold (key over 250 characters
+or with characters MLflow rejects, param value over 6000, tag value over 8000) is never
+truncated: it is left out, its key is listed in the ``repro.omitted`` tag, and the full value
+lives only in the record artifact (``repro/record.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from repro.record import RunRecord
+
+MAX_KEY_LENGTH = 250
+MAX_PARAM_VALUE_LENGTH = 6000
+MAX_TAG_VALUE_LENGTH = 8000
+RECORD_ARTIFACT = "repro/record.json"
+PARAM_SECTIONS = ("architecture", "training", "data")
+_VALID_KEY = re.compile(r"^[/\w.\- :]+$")
+
+
+def valid_key(key: str) -> bool:
+    """Whether MLflow accepts ``key`` as a metric, param or tag name."""
+    if not key or len(key) > MAX_KEY_LENGTH or not _VALID_KEY.match(key):
+        return False
+    norm = posixpath.normpath(key)
+    return norm == key and norm != "." and not norm.startswith(("..", "/"))
+
+
+def check_metric_key(key: str) -> None:
+    """Raise ValueError with MLflow's rules when ``key`` cannot be a metric name."""
+    if not isinstance(key, str) or not valid_key(key):
+        raise ValueError(
+            f"invalid metric name {key!r}: MLflow names are 1-{MAX_KEY_LENGTH} characters of "
+            "letters, digits, '_', '-', '.', ' ', ':' and '/', and must not be a path that "
+            "normalises to another name"
+        )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
+    """Dicts nest with '.', lists of objects are indexed, lists of scalars stay one JSON value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
+    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
+        for index, item in enumerate(value):
+            _flatten(f"{prefix}.{index}", item, out)
+    elif value is not None and value != [] and value != {}:
+        out[prefix] = _text(value)
+
+
+@dataclass
+class Flattened:
+    """Params and tags ready for ``log_batch``, and the keys left out (see module docstring)."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    omitted: list[str] = field(default_factory=list)
+
+
+def _keep(out: dict[str, str], key: str, value: str, limit: int, omitted: list[str]) -> None:
+    if valid_key(key) and len(value) <= limit:
+        out[key] = value
+    else:
+        omitted.append(key)
+
+
+def params_of(record: RunRecord) -> tuple[dict[str, str], list[str]]:
+    """The record's configuration as MLflow params (and the keys left out)."""
+    data = record.to_dict()
+    flat: dict[str, str] = {}
+    for section in PARAM_SECTIONS:
+        if section in data:
+            _flatten(section, data[section], flat)
+    params: dict[str, str] = {}
+    omitted: list[str] = []
+    for key, value in flat.items():
+        _keep(params, key, value, MAX_PARAM_VALUE_LENGTH, omitted)
+    return params, omitted
+
+
+def tags_of(record: RunRecord, local_id: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """Tags: the user's run tags, git provenance, environment, and repro's own keys."""
+    data = record.to_dict()
+    flat: dict[str, str] = dict(record.run.tags)
+    flat["repro.schema_version"] = record.schema_version
+    flat["repro.record"] = RECORD_ARTIFACT
+    if local_id:
+        flat["repro.local_id"] = local_id
+    if record.run.description:
+        flat["mlflow.note.content"] = record.run.description
+    if record.architecture:
+        cells = sorted({layer.cell for layer in record.architecture.recurrent_layers})
+        flat["repro.cell_types"] = ",".join(cells)
+    git = record.provenance.git if record.provenance else None
+    if git is not None:
+        flat["mlflow.source.git.commit"] = git.commit
+        flat["repro.git.dirty"] = _text(git.dirty)
+        if git.diff_sha256:
+            flat["repro.git.diff_sha256"] = git.diff_sha256
+        if git.branch:
+            flat["mlflow.source.git.branch"] = git.branch
+        if git.remote:
+            flat["mlflow.source.git.repoURL"] = git.remote
+    if "environment" in data:
+        _flatten("repro.env", data["environment"], flat)
+    tags: dict[str, str] = {}
+    omitted: list[str] = []
+    for key, value in flat.items():
+        _keep(tags, key, value, MAX_TAG_VALUE_LENGTH, omitted)
+    return tags, omitted
+
+
+def flatten_record(record: RunRecord, local_id: str | None = None) -> Flattened:
+    """Params and tags for a new run; omitted keys are listed in the ``repro.omitted`` tag."""
+    params, omitted_params = params_of(record)
+    tags, omitted_tags = tags_of(record, local_id)
+    omitted = omitted_params + omitted_tags
+    if omitted:
+        listing = ", ".join(omitted)
+        if len(listing) > MAX_TAG_VALUE_LENGTH:
+            cut = listing[: MAX_TAG_VALUE_LENGTH - 40].rsplit(", ", 1)[0]
+            listing = f"{cut}, ... ({len(omitted)} keys in all)"
+        tags["repro.omitted"] = listing
+    return Flattened(params=params, tags=tags, omitted=omitted)
+
+
+def result_metric_key(name: str, split: str | None) -> str | None:
+    """The MLflow metric a record result is also logged as (``results/<split>/<name>``)."""
+    key = f"results/{split}/{name}" if split else f"results/{name}"
+    return key if valid_key(key) else None
+
+
+def result_tags(record: RunRecord) -> dict[str, str]:
+    """Tags updated when a run ends: its main metric (the first result) for ``repro runs``."""
+    if not record.results:
+        return {}
+    first = record.results[0]
+    key = result_metric_key(first.name, first.split)
+    return {"repro.main_metric": key} if key else {}

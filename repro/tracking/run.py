@@ -1,0 +1,516 @@
+"""``repro.track``: the run context — an MLflow run whose metrics go to the journal first.
+
+``log_metrics`` appends one line to the run's journal and queues the values for the background
+sender (:mod:`repro.tracking.sender`); it never touches the network. On exit the sender is
+flushed, then the final record is stored and the MLflow status set (FINISHED, FAILED on an
+exception, KILLED on SIGINT/SIGTERM), so a run shows FINISHED only once its metrics are in.
+When the store is unreachable at start the run gets a local id (``local-...``) and everything
+waits in the journal for ``repro sync``; training never fails because tracking did.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import signal
+import threading
+import types
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from repro.record import Metric, RunRecord, RunStatus
+from repro.tracking import journal as jr
+from repro.tracking.flatten import (
+    RECORD_ARTIFACT,
+    check_metric_key,
+    flatten_record,
+    result_metric_key,
+    result_tags,
+    valid_key,
+)
+from repro.tracking.store import (
+    get_or_create_experiment,
+    open_client,
+    resolve_uri,
+    with_retries,
+)
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+    from repro.diagnostics import ClippingMonitor, GradientFlowMonitor
+
+logger = logging.getLogger("repro.tracking")
+
+DEFAULT_EXPERIMENT = "Default"
+FLUSH_TIMEOUT_S = 120.0
+_MLFLOW_STATUS = {
+    RunStatus.FINISHED: "FINISHED",
+    RunStatus.FAILED: "FAILED",
+    RunStatus.KILLED: "KILLED",
+    RunStatus.RUNNING: "RUNNING",
+    RunStatus.PLANNED: "SCHEDULED",
+}
+
+
+def mlflow_status(status: RunStatus | str | None) -> str:
+    """MLflow's name for a record status (unknown counts as FINISHED: the run happened)."""
+    return _MLFLOW_STATUS.get(RunStatus(status), "FINISHED") if status else "FINISHED"
+
+
+def to_ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def create_mlflow_run(
+    client: MlflowClient, record: RunRecord, experiment: str, local_id: str | None
+) -> str:
+    """Create the MLflow run for ``record`` (start time, name, tags, params) and return its id;
+    a run already created for ``local_id`` (e.g. by an interrupted sync) is reused."""
+    experiment_id = get_or_create_experiment(client, experiment)
+    if local_id:
+        found = client.search_runs(
+            [experiment_id], filter_string=f"tags.`repro.local_id` = '{local_id}'", max_results=1
+        )
+        if found:
+            return str(found[0].info.run_id)
+    flat = flatten_record(record, local_id)
+    run = client.create_run(
+        experiment_id,
+        start_time=to_ms(record.run.started),
+        tags=flat.tags,
+        run_name=record.run.name,
+    )
+    return str(run.info.run_id)
+
+
+def log_params(client: MlflowClient, run_id: str, record: RunRecord) -> None:
+    """Log the record's params in batches of 100 (MLflow's limit); same values may be re-logged."""
+    from mlflow.entities import Param
+
+    params = [Param(k, v) for k, v in flatten_record(record).params.items()]
+    for start in range(0, len(params), 100):
+        client.log_batch(run_id, params=params[start : start + 100], synchronous=True)
+
+
+def store_final(client: MlflowClient, run_id: str, record: RunRecord) -> None:
+    """Store the final record artifact and tags, then set the terminal status and end time."""
+    from mlflow.entities import RunTag
+
+    tags = [RunTag(k, v) for k, v in result_tags(record).items()]
+    if tags:
+        client.log_batch(run_id, tags=tags, synchronous=True)
+    client.log_text(run_id, record.to_json(), RECORD_ARTIFACT)
+    status = mlflow_status(record.run.status)
+    if status == "RUNNING":
+        return
+    client.set_terminated(run_id, status=status, end_time=to_ms(record.run.ended))
+
+
+def upload_artifact(client: MlflowClient, run_id: str, src: Path, dest: str | None) -> None:
+    """Upload a file or a directory's contents under ``dest``."""
+    if src.is_dir():
+        client.log_artifacts(run_id, str(src), dest)
+    else:
+        client.log_artifact(run_id, str(src), dest)
+
+
+class TrackedRun:
+    """One tracked training run; use through ``with repro.track(record) as run:``."""
+
+    def __init__(
+        self,
+        record: RunRecord,
+        experiment: str | None = None,
+        tracking_uri: str | None = None,
+        journal_dir: str | Path | None = None,
+        capture: bool = True,
+        *,
+        flush_timeout: float = FLUSH_TIMEOUT_S,
+    ) -> None:
+        if not isinstance(record, RunRecord):
+            raise TypeError(f"track() takes a RunRecord, got {type(record).__name__}")
+        self.record: RunRecord = record.model_copy(deep=True)
+        self.experiment = experiment or record.run.experiment or DEFAULT_EXPERIMENT
+        self.tracking_uri = resolve_uri(tracking_uri)
+        self.journal_dir = Path(journal_dir).absolute() if journal_dir else jr.default_journal_dir()
+        self.capture = capture
+        self.flush_timeout = flush_timeout
+        self.local_id = jr.new_local_id()
+        self.journal_path = self.journal_dir / f"{self.local_id}.jsonl"
+        self.run_id: str = self.local_id
+        self.online = False
+        self.offline_reason: str | None = None
+        self._client: MlflowClient | None = None
+        self._journal: jr.JournalWriter | None = None
+        self._sender: Any = None
+        self._lock = threading.Lock()
+        self._next_index = 0
+        self._artifacts = 0
+        self._unsent_artifacts: set[int] = set()
+        self._valid_keys: set[str] = set()
+        self._flow: GradientFlowMonitor | None = None
+        self._flow_seen = 0
+        self._clip: ClippingMonitor | None = None
+        self._signal: int | None = None
+        self._previous_handlers: dict[int, Any] = {}
+        self._active = False
+
+    # -- lifecycle -----------------------------------------------------------------------
+
+    def __enter__(self) -> TrackedRun:
+        self._start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: types.TracebackType | None,
+    ) -> bool:
+        self._restore_signals()
+        self._finish(self._status_for(exc))
+        return False
+
+    def _start(self) -> None:
+        record = self.record
+        now = datetime.now(UTC)
+        record.run.experiment = self.experiment
+        record.run.created = record.run.created or now
+        record.run.started = now
+        record.run.ended = None
+        record.run.status = RunStatus.RUNNING
+        if self.capture:
+            self._capture()
+        self._journal = jr.JournalWriter(self.journal_path)
+        self._journal.append(
+            {
+                "t": "open",
+                "v": jr.JOURNAL_VERSION,
+                "local_id": self.local_id,
+                "run_id": None,
+                "uri": self.tracking_uri,
+                "experiment": self.experiment,
+                "ts": jr.now_ms(),
+                "record": record.to_dict(),
+                **jr.owner_identity(),
+            }
+        )
+        self._connect()
+        self._install_signals()
+        self._active = True
+
+    def _capture(self) -> None:
+        """Fill environment and provenance when the record lacks them; failures only warn."""
+        try:
+            if self.record.environment is None:
+                from repro.capture.environment import capture_environment
+
+                self.record.environment = capture_environment()
+            if self.record.provenance is None:
+                from repro.capture.provenance import capture_provenance
+
+                self.record.provenance = capture_provenance()
+        except Exception as exc:
+            logger.warning("repro: environment/provenance capture failed: %s", exc)
+
+    def _connect(self) -> None:
+        """Create the MLflow run and start the sender, or stay offline (journal only)."""
+        assert self._journal is not None
+        try:
+            client = open_client(self.tracking_uri)
+            run_id = with_retries(
+                lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
+                attempts=3,
+            )
+        except Exception as exc:
+            self.offline_reason = str(exc).strip().splitlines()[0]
+            logger.warning(
+                "repro: tracking store %s unavailable (%s); run %s is journaled to %s; "
+                "run `repro sync` later",
+                self.tracking_uri,
+                self.offline_reason,
+                self.local_id,
+                self.journal_path,
+            )
+            return
+        self._journal.append({"t": "bind", "run_id": run_id, "ts": jr.now_ms()})
+        self._client, self.run_id, self.online = client, run_id, True
+        try:
+            with_retries(lambda: log_params(client, run_id, self.record), attempts=3)
+            client.log_text(run_id, self.record.to_json(), RECORD_ARTIFACT)
+            self._journal.append({"t": "setup", "ts": jr.now_ms()})
+        except Exception as exc:
+            logger.warning("repro: could not log params of run %s (%s); sync will", run_id, exc)
+        from repro.tracking.sender import Sender
+
+        self._sender = Sender(client, run_id, self._journal)
+        self._sender.start()
+
+    # -- logging ---------------------------------------------------------------------------
+
+    def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
+        """Record metric values at ``step`` (default: the number of earlier calls). Journaled at
+        once and sent in the background; never waits on the network."""
+        values: dict[str, float] = {}
+        for key, value in metrics.items():
+            if key not in self._valid_keys:
+                check_metric_key(key)
+                self._valid_keys.add(key)
+            values[key] = float(value)
+        flow = self._flow
+        if flow is not None and len(flow.snapshots) != self._flow_seen:
+            self._flow_seen = len(flow.snapshots)
+            values.update({k: float(v) for k, v in flow.metrics().items() if valid_key(k)})
+        with self._lock:
+            self._ensure_active()
+            index = self._next_index
+            self._next_index += 1
+            step = index if step is None else int(step)
+            timestamp = jr.now_ms()
+            assert self._journal is not None
+            self._journal.append({"t": "m", "i": index, "s": step, "ts": timestamp, "v": values})
+            if self._sender is not None:
+                self._sender.submit((index, step, timestamp, values))
+
+    def set_result(
+        self,
+        name: str,
+        value: float,
+        split: str | None = None,
+        higher_is_better: bool | None = None,
+        **metric_fields: Any,
+    ) -> Metric:
+        """Add (or replace, same name and split) a result in the record; also logged as the
+        MLflow metric ``results/<split>/<name>``."""
+        metric = Metric(
+            name=name,
+            value=float(value),
+            split=split,
+            higher_is_better=higher_is_better,
+            **metric_fields,
+        )
+        self._ensure_active()
+        results = [m for m in self.record.results if (m.name, m.split) != (name, split)]
+        self.record.results = [*results, metric]
+        assert self._journal is not None
+        self._journal.append(
+            {
+                "t": "result",
+                "ts": jr.now_ms(),
+                "metric": metric.model_dump(mode="json", exclude_none=True),
+            }
+        )
+        key = result_metric_key(name, split)
+        if key is not None and math.isfinite(metric.value):
+            self.log_metrics({key: metric.value}, step=metric.step or 0)
+        return metric
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        """Store a file (or a directory's files) with the run; when the store is unreachable
+        a copy waits in the journal directory for ``repro sync``."""
+        src = Path(path)
+        if not src.exists():
+            raise FileNotFoundError(f"{src}: no such file to log as an artifact")
+        self._ensure_active()
+        assert self._journal is not None
+        with self._lock:
+            number = self._artifacts
+            self._artifacts += 1
+            self._unsent_artifacts.add(number)
+        if self.online and self._client is not None and not self._sender_gave_up():
+            self._journal.append(
+                {"t": "artifact", "n": number, "src": str(src.absolute()), "dest": artifact_path}
+            )
+            try:
+                upload_artifact(self._client, self.run_id, src, artifact_path)
+                self._journal.append({"t": "artifact_ack", "n": number, "ts": jr.now_ms()})
+                self._unsent_artifacts.discard(number)
+                return
+            except Exception as exc:
+                logger.warning("repro: artifact %s not uploaded (%s); kept for sync", src, exc)
+        copy = self._journal_copy(src, number)
+        self._journal.append(
+            {"t": "artifact", "n": number, "src": str(copy), "dest": artifact_path}
+        )
+
+    def _journal_copy(self, src: Path, number: int) -> Path:
+        target = self.journal_dir / f"{self.local_id}.files" / str(number) / src.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, target)
+        return target
+
+    # -- diagnostics -------------------------------------------------------------------------
+
+    def watch(self, model: Any, every: int = 100, max_timesteps: int = 64) -> GradientFlowMonitor:
+        """Record gradient flow through time of ``model``'s recurrent layers every ``every``
+        steps; summaries are logged with the next ``log_metrics`` and the snapshots end up in
+        ``record.diagnostics``."""
+        from repro.diagnostics import GradientFlowMonitor
+
+        if self._flow is not None:
+            raise RuntimeError("this run already watches a model; call watch() once per run")
+        self._flow = GradientFlowMonitor(model, every=every, max_timesteps=max_timesteps)
+        return self._flow
+
+    def clip_grad_norm(
+        self, parameters: Iterable[Any], max_norm: float, norm_type: float = 2.0
+    ) -> float:
+        """Clip gradients like ``torch.nn.utils.clip_grad_norm_`` and record clipping statistics;
+        returns the total norm before clipping."""
+        from repro.diagnostics import ClippingMonitor
+
+        if self._clip is None:
+            self._clip = ClippingMonitor(max_norm, norm_type=norm_type)
+            self._clip_args = (float(max_norm), float(norm_type))
+        elif self._clip_args != (float(max_norm), float(norm_type)):
+            raise ValueError(
+                f"clip_grad_norm: max_norm/norm_type changed from {self._clip_args} to "
+                f"{(max_norm, norm_type)}; one run records one clipping setting"
+            )
+        return float(self._clip.clip(parameters))
+
+    # -- ending ------------------------------------------------------------------------------
+
+    def _status_for(self, exc: BaseException | None) -> RunStatus:
+        if self._signal is not None or isinstance(exc, KeyboardInterrupt):
+            return RunStatus.KILLED
+        if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
+            return RunStatus.FINISHED
+        return RunStatus.FAILED
+
+    def _finish(self, status: RunStatus) -> None:
+        if not self._active:
+            return
+        self._active = False
+        record = self.record
+        self._attach_diagnostics()
+        ended = datetime.now(UTC)
+        record.run.ended = ended
+        record.run.status = status
+        if record.provenance is not None and record.provenance.wall_time_s is None:
+            wall = max(0.0, (ended - (record.run.started or ended)).total_seconds())
+            record.provenance.wall_time_s = wall
+        assert self._journal is not None
+        self._journal.append(
+            {"t": "close", "ts": jr.now_ms(), "status": str(status), "record": record.to_dict()}
+        )
+        self._journal.fsync()
+        delivered = self._deliver()
+        self._journal.close()
+        if delivered:
+            try:
+                jr.retire(self.journal_path)
+            except OSError as exc:
+                logger.warning("repro: could not retire journal %s: %s", self.journal_path, exc)
+
+    def _deliver(self) -> bool:
+        """Flush metrics, then store the final record and status; True when all is in MLflow."""
+        if not self.online or self._client is None or self._sender is None:
+            return False
+        flushed = self._sender.flush(self.flush_timeout)
+        self._sender.stop(timeout=5.0)
+        if not flushed:
+            logger.warning(
+                "repro: run %s: metrics not all delivered (%s); the run stays RUNNING in MLflow "
+                "until `repro sync` replays %s",
+                self.run_id,
+                self._sender.error or "timed out",
+                self.journal_path,
+            )
+            return False
+        if self._unsent_artifacts:
+            logger.warning(
+                "repro: run %s: %d artifact(s) not uploaded; `repro sync` will upload them and "
+                "end the run",
+                self.run_id,
+                len(self._unsent_artifacts),
+            )
+            return False
+        try:
+            with_retries(lambda: store_final(self._client, self.run_id, self.record), attempts=3)
+        except Exception as exc:
+            logger.warning(
+                "repro: run %s: final record not stored (%s); sync will", self.run_id, exc
+            )
+            return False
+        assert self._journal is not None
+        self._journal.append({"t": "done", "ts": jr.now_ms()})
+        return True
+
+    def _attach_diagnostics(self) -> None:
+        if self._flow is None and self._clip is None:
+            return
+        try:
+            from repro.diagnostics import build_diagnostics
+
+            diagnostics = build_diagnostics(self._flow, self._clip)
+            if diagnostics is not None:
+                self.record.diagnostics = diagnostics
+        except Exception as exc:
+            logger.warning("repro: diagnostics not recorded: %s", exc)
+        finally:
+            if self._flow is not None:
+                self._flow.detach()
+
+    def _sender_gave_up(self) -> bool:
+        return self._sender is not None and self._sender.gave_up
+
+    def _ensure_active(self) -> None:
+        if not self._active:
+            raise RuntimeError("this run is not active; log inside `with repro.track(...)`")
+
+    # -- signals -----------------------------------------------------------------------------
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous = signal.getsignal(signum)
+            if previous is signal.SIG_IGN or previous is None:
+                continue
+            self._previous_handlers[signum] = previous
+            signal.signal(signum, self._on_signal)
+
+    def _restore_signals(self) -> None:
+        for signum, previous in self._previous_handlers.items():
+            signal.signal(signum, previous)
+        self._previous_handlers.clear()
+
+    def _on_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        """Unwind the ``with`` block so the run ends KILLED; a user's own handler runs first and
+        may choose to carry on by returning."""
+        previous = self._previous_handlers.get(signum)
+        self._signal = signum
+        if callable(previous) and previous is not signal.default_int_handler:
+            previous(signum, frame)
+            self._signal = None
+            return
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+
+def track(
+    record: RunRecord,
+    experiment: str | None = None,
+    tracking_uri: str | None = None,
+    journal_dir: str | Path | None = None,
+    capture: bool = True,
+) -> TrackedRun:
+    """Track a training run in MLflow: ``with repro.track(record, experiment="adding") as run:``.
+
+    ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, else MLflow's local store;
+    ``journal_dir`` to ``./.repro/journal``; ``capture`` fills environment and provenance.
+    """
+    return TrackedRun(record, experiment, tracking_uri, journal_dir, capture)
