@@ -155,6 +155,8 @@ def test_bare_lstm_and_shared_module_registered_twice() -> None:
     assert bare.model_class == "torch.nn.modules.rnn.LSTM"
 
 
+# torch.compile imports torch.jit, whose own deprecation notices are not ours to fix
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
 def test_wrapped_models_are_unwrapped() -> None:
     model = TiedLM()
     expected = capture_architecture(model)

@@ -207,6 +207,7 @@ def test_git_commit_branch_remote_and_clean_state(repo: Path) -> None:
     assert git.dirty is False
     assert git.diff_sha256 is None
     assert capture_git(repo / ".git" / "..") == git  # any path inside the tree
+    assert capture_git(repo / "train.py") == git  # or a file in it
 
 
 def test_diff_digest_follows_the_diff(repo: Path) -> None:

@@ -87,6 +87,8 @@ def capture_git(path: str | os.PathLike[str] = ".") -> GitInfo | None:
     diff digest of the work tree holding ``path``; ``None`` when there is none to read."""
     try:
         cwd = Path(path).resolve()
+        if cwd.is_file():
+            cwd = cwd.parent
         top = _git(cwd, "rev-parse", "--show-toplevel")
         head = _git(cwd, "rev-parse", "--verify", "-q", "HEAD^{commit}", ok_codes=(1,))
         if not top or not head:
