@@ -130,7 +130,8 @@ def redact_url(url: str, *, drop_userinfo: bool = False) -> str:
     ``https://user:pw@host/x?token=z&page=2`` -> ``https://***@host/x?token=***&page=2``.
     With ``drop_userinfo`` the credentials are removed instead of masked (for git remotes).
     A user name without a password over ssh/git (``ssh://git@host/repo``) is kept: it names
-    an account, not a secret. Strings that do not parse as URLs are returned unchanged.
+    an account, not a secret. In strings that are not URLs only well-known token shapes are
+    masked.
     """
     try:
         parts = urlsplit(url)
