@@ -15,8 +15,12 @@ COMMANDS: dict[str, str] = {
     "check": "repro.cli.check:check",
     "credit": "repro.cli.credit:credit",
     "diff": "repro.cli.diff:diff",
+    "export": "repro.cli.export:export",
+    "log": "repro.cli.log:log",
     "report": "repro.cli.report:report",
+    "runs": "repro.cli.runs:runs",
     "schema": "repro.cli.schema:schema",
+    "sync": "repro.cli.sync:sync",
     "validate": "repro.cli.validate:validate",
 }
 

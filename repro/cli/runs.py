@@ -1,0 +1,56 @@
+"""``repro runs``: list runs with their key fields (a rich table on a terminal, else text)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from repro.cli.options import tracking_uri_option
+
+
+@click.command()
+@click.option("--experiment", default=None, help="Experiment name (default: all experiments).")
+@click.option("--max", "max_runs", type=click.IntRange(min=1), default=None, help="At most N runs.")
+@tracking_uri_option
+def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None) -> None:
+    """List runs newest first: id, name, status, cell types, main metric, start time.
+
+    Output is tab-separated text when stdout is not a terminal.
+    """
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.table import Table
+
+    from repro.tracking.listing import COLUMNS, iter_runs
+
+    err = Console(stderr=True)
+    out = Console()
+    rows = []
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("fetching runs: {task.completed} so far"),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("runs", total=None)
+        for row in iter_runs(
+            experiment,
+            tracking_uri,
+            max_runs,
+            on_page=lambda n: progress.advance(task, n),
+        ):
+            rows.append(row)
+    if not out.is_terminal:
+        click.echo("\t".join(COLUMNS))
+        for row in rows:
+            click.echo("\t".join(row.cells_text()))
+        return
+    table = Table(title=f"{len(rows)} run{'s' if len(rows) != 1 else ''}")
+    for column in COLUMNS:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for row in rows:
+        table.add_row(*row.cells_text())
+    out.print(table)
