@@ -46,3 +46,28 @@ def own_mlflow_server(tmp_path: Path) -> Iterator[MlflowServer]:
     finally:
         server.stop()
         drop_database(db.name)
+
+
+# ---------------------------------------------------------------- tracking (embedded SQLite store)
+# Creating MLflow's schema takes seconds; tests copy one migrated database instead.
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mlflow import MlflowClient
+
+    db = tmp_path_factory.mktemp("sqlite-template") / "mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments(max_results=1)
+    return db
+
+
+@pytest.fixture
+def tracking_store(_migrated_sqlite: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh embedded store ``sqlite:///<tmp>/mlflow.db`` with cwd (hence journal) in tmp_path."""
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("REPRO_JOURNAL_DIR", raising=False)
+    shutil.copy(_migrated_sqlite, tmp_path / "mlflow.db")
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
