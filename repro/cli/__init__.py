@@ -12,6 +12,7 @@ from repro.errors import ReproError
 
 # command name -> "module:attribute"; one module per command (see DESIGN.md).
 COMMANDS: dict[str, str] = {
+    "card": "repro.cli.card:card",
     "check": "repro.cli.check:check",
     "credit": "repro.cli.credit:credit",
     "diff": "repro.cli.diff:diff",

@@ -1,0 +1,72 @@
+"""``repro card SOURCE``: the model card of a record file or an MLflow run (Markdown or HTML)."""
+
+from __future__ import annotations
+
+import click
+
+from repro.cli.options import output_option, tracking_uri_option, write_output
+
+
+@click.command()
+@click.argument("source")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(("md", "html")),
+    default="md",
+    show_default=True,
+    help="md: Markdown with Hugging Face metadata; html: one self-contained page with plots.",
+)
+@click.option(
+    "--template-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory of templates overriding the built-in ones by path (run sandboxed), "
+    "e.g. DIR/card/md/intended_use.md.j2.",
+)
+@click.option(
+    "--credit-style",
+    type=click.Choice(("elsevier", "role-first", "degrees")),
+    default="elsevier",
+    show_default=True,
+    help="Style of the contribution statement in the card.",
+)
+@click.option(
+    "--no-log-artifact",
+    is_flag=True,
+    help="html from an MLflow run: do not store the card on the run.",
+)
+@output_option
+@tracking_uri_option
+def card(
+    source: str,
+    fmt: str,
+    template_dir: str | None,
+    credit_style: str,
+    no_log_artifact: bool,
+    output: str | None,
+    tracking_uri: str | None,
+) -> None:
+    """Write the model card of SOURCE (a record file, runs:/<id> or a run id).
+
+    From an MLflow run, the HTML card plots the run's metric history and is also logged on
+    the run as repro/model_card.html, so the MLflow UI shows it.
+    """
+    from repro.render.api import render
+    from repro.sources import load_source, run_id_of
+
+    record = load_source(source, tracking_uri)
+    run_id = run_id_of(source)
+    options: dict[str, object] = {"credit_style": credit_style}
+    if fmt == "html" and run_id is not None:
+        from repro.tracking.history import metric_history
+
+        options["history"] = metric_history(run_id, tracking_uri)
+    text = render(record, f"card-{fmt}", template_dir=template_dir, **options)
+    write_output(text, output)
+    if fmt == "html" and run_id is not None and not no_log_artifact:
+        from repro.tracking.history import log_card_artifact
+
+        path = log_card_artifact(run_id, text, tracking_uri)
+        click.echo(f"repro: card logged on run {run_id} as {path}", err=True)

@@ -1,0 +1,63 @@
+"""Shared test data for the model-card tests: a record with diagnostics and a metric history."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+
+import repro
+from repro.record import ClippingStats, Diagnostics, GradientFlow, RunRecord
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "records" / "lstm-adding.yaml"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+def example_record() -> RunRecord:
+    """The example LSTM record as shipped (no diagnostics)."""
+    return repro.load_record(EXAMPLE)
+
+
+def flow_snapshots(layer: str = "rnn", steps: int = 5, timesteps: int = 100) -> list[GradientFlow]:
+    """Gradient norms that decay towards t = 0, less steeply as training goes on."""
+    snapshots = []
+    for i in range(steps):
+        step = i * 500
+        scale = 6.0 + 4.0 * i
+        ts = list(range(0, timesteps, 2))
+        norms = [math.exp(-(timesteps - 1 - t) / scale) for t in ts]
+        snapshots.append(GradientFlow(step=step, layer=layer, timesteps=ts, grad_norms=norms))
+    return snapshots
+
+
+def record_with_diagnostics() -> RunRecord:
+    """The example record plus gradient flow for one layer and clipping statistics."""
+    record = example_record()
+    record.diagnostics = Diagnostics(
+        gradient_flow=flow_snapshots(),
+        clipping=ClippingStats(
+            steps=2000,
+            clipped_steps=137,
+            threshold=1.0,
+            norm_mean=0.62,
+            norm_p50=0.48,
+            norm_p95=1.4,
+            norm_max=7.9,
+        ),
+    )
+    return record
+
+
+def metric_history(steps: int = 2000) -> dict[str, list[tuple[int, float]]]:
+    """A plausible training run: loss falling, validation every 100 steps, cosine LR."""
+    noise = random.Random(0)
+    train = [
+        (s, (0.17 * math.exp(-s / 300) + 0.002) * math.exp(noise.gauss(0, 0.15)))
+        for s in range(steps)
+    ]
+    val = [(s, 0.17 * math.exp(-s / 320) + 0.0025) for s in range(0, steps, 100)]
+    lr = [
+        (s, 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + math.cos(math.pi * s / steps))) for s in range(steps)
+    ]
+    return {"train/loss": train, "val/loss": val, "val/mse": val, "lr": lr}
