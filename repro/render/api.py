@@ -48,6 +48,8 @@ def render(source: Any, fmt: str, *, template_dir: str | Path | None = None, **o
         raise UsageError(f"{_where(exc)}template uses an undefined value: {exc}") from None
     except jinja2.TemplateError as exc:
         raise UsageError(f"{_where(exc)}template error: {exc}") from None
+    except OverflowError as exc:  # the sandbox's range() limit
+        raise UsageError(f"{_where(exc)}template refused: {exc}") from None
 
 
 def _check_source(output: OutputFormat, source: Any) -> None:

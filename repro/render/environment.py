@@ -9,14 +9,44 @@ immutable sandbox, since a user template is untrusted code.
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Sized
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from repro.errors import UsageError
 from repro.render.filters import FILTERS, neutralise
+
+# Largest string/list a sandboxed ``*`` may build, and largest exponent of ``**``.
+MAX_REPEAT_LENGTH = 1_000_000
+MAX_EXPONENT = 1_000
+
+
+class UserTemplateSandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, also refusing ``*``/``**`` that would exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+        if operator_name == "**":
+            if isinstance(right, int | float) and abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+            return operator.pow(left, right)
+        for seq, times in ((left, right), (right, left)):
+            if (
+                isinstance(seq, Sized)
+                and isinstance(times, int)
+                and len(seq) * times > MAX_REPEAT_LENGTH
+            ):
+                raise SecurityError(
+                    f"repetition would build {len(seq) * times} items (limit {MAX_REPEAT_LENGTH})"
+                )
+        return operator.mul(left, right)
+
 
 # Extensions autoescaped in a format whose flag is on; a flag that is off disables it entirely.
 AUTOESCAPE_EXTENSIONS = ("html", "htm", "xml", "svg", "j2")
@@ -53,7 +83,7 @@ def get_environment(autoescape: bool, template_dir: str | Path | None = None) ->
 @functools.cache
 def _environment(autoescape: bool, user_dir: str | None) -> jinja2.Environment:
     search = [builtin_template_dir()] if user_dir is None else [user_dir, builtin_template_dir()]
-    cls = jinja2.Environment if user_dir is None else ImmutableSandboxedEnvironment
+    cls = jinja2.Environment if user_dir is None else UserTemplateSandbox
     env = cls(
         loader=jinja2.FileSystemLoader([str(p) for p in search], encoding="utf-8"),
         undefined=jinja2.StrictUndefined,
