@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from repro.errors import InvalidInputError
 from repro.record import Metric, RunRecord, RunStatus
 from repro.tracking import journal as jr
 from repro.tracking.flatten import (
@@ -230,6 +231,10 @@ class TrackedRun:
                 lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
                 attempts=3,
             )
+        except InvalidInputError:  # e.g. a deleted experiment: sync could not fix it either
+            self._journal.close()
+            self.journal_path.unlink(missing_ok=True)
+            raise
         except Exception as exc:
             self.offline_reason = str(exc).strip().splitlines()[0]
             logger.warning(

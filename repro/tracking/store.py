@@ -93,15 +93,17 @@ def open_client(uri: str, *, check: bool = True) -> MlflowClient:
 
     if check and not probe(uri):
         raise StoreUnavailable(unreachable_message(uri))
-    client = MlflowClient(tracking_uri=uri)
     db = sqlite_path(uri)
     try:
         if db is not None:
             db.parent.mkdir(parents=True, exist_ok=True)
             with exclusive(db.with_name(db.name + ".lock")):
-                client.search_experiments(max_results=1)  # creates/migrates the schema
-        elif check:
-            client.search_experiments(max_results=1)
+                client = MlflowClient(tracking_uri=uri)  # may create/migrate the schema
+                client.search_experiments(max_results=1)
+        else:
+            client = MlflowClient(tracking_uri=uri)
+            if check:
+                client.search_experiments(max_results=1)
     except Exception as exc:
         raise translate(exc, uri) from None
     return client
