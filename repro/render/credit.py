@@ -43,7 +43,8 @@ def as_contributors(source: CreditSource) -> Contributors:
             f"run {source.run.name!r}: contributors: the record lists no contributors"
         )
     title = source.card.title if source.card and source.card.title else source.run.name
-    return Contributors(title=title, contributors=source.contributors)
+    # already validated as part of the record: no second validation pass
+    return Contributors.model_construct(title=title, contributors=source.contributors)
 
 
 def bidi_warnings(source: CreditSource) -> list[str]:
