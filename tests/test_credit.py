@@ -442,3 +442,21 @@ def test_the_offline_guard_catches_a_remote_context(monkeypatch: pytest.MonkeyPa
         rdflib.Graph().parse(data=remote, format="json-ld")
     chain = [err.value, err.value.__cause__, err.value.__context__]
     assert any("network access attempted" in str(e) for e in chain if e is not None)
+
+
+def test_cli_reads_contributors_from_an_mlflow_run(
+    tracking_store: str, publishing_dtd: etree.DTD, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SOURCE may be an MLflow run: the record logged with it supplies title and contributors."""
+    import repro
+
+    record = load_record(EXAMPLES / "lstm-adding.yaml")
+    with repro.track(record, experiment="credit", capture=False) as run:
+        pass
+    uri = ["--tracking-uri", tracking_store]
+    assert run_cli("credit", f"runs:/{run.run_id}", *uri, "-f", "jats") == 0
+    root = parse_xml(capsys.readouterr().out)
+    assert_valid(publishing_dtd, root)
+    assert root.findtext("contrib/name/surname") == record.contributors[0].family_name
+    assert run_cli("credit", run.run_id, *uri, "--style", "role-first") == 0
+    assert capsys.readouterr().out == render(record, "credit-text", style="role-first")
