@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from pathlib import Path
 
 import repro
@@ -61,3 +62,65 @@ def metric_history(steps: int = 2000) -> dict[str, list[tuple[int, float]]]:
         (s, 1e-5 + 0.5 * (1e-3 - 1e-5) * (1 + math.cos(math.pi * s / steps))) for s in range(steps)
     ]
     return {"train/loss": train, "val/loss": val, "val/mse": val, "lr": lr}
+
+
+# -- parsers the table and injection tests share ---------------------------------------------
+
+LATEX_TOKEN = re.compile(r"\\[A-Za-z]+|\\.|[{}&%$#_~^]|[^\\{}&%$#_~^]+", re.S)
+
+
+def latex_tokens(text: str) -> list[str]:
+    """LaTeX source as tokens: control words, escaped characters, specials, plain runs."""
+    tokens = LATEX_TOKEN.findall(text)
+    assert "".join(tokens) == text, "a backslash ends the text"
+    return tokens
+
+
+def latex_brace_depths(text: str) -> list[int]:
+    """Running depth of unescaped braces; fails when it goes below zero."""
+    depth, depths = 0, []
+    for token in latex_tokens(text):
+        depth += {"{": 1, "}": -1}.get(token, 0)
+        assert depth >= 0, "unbalanced '}'"
+        depths.append(depth)
+    return depths
+
+
+def latex_raw_specials(text: str) -> set[str]:
+    """Specials that appear unescaped (``&`` excluded: it separates cells)."""
+    return {t for t in latex_tokens(text) if t in {"%", "$", "#", "_", "~", "^"}}
+
+
+def latex_cells(row: str) -> list[str]:
+    """The cells of one tabular row (split at unescaped ``&``, ``\\\\`` stripped)."""
+    body = row.strip()
+    assert body.endswith("\\\\"), row
+    cells, current = [], []
+    for token in latex_tokens(body[:-2]):
+        if token == "&":
+            cells.append("".join(current).strip())
+            current = []
+        else:
+            current.append(token)
+    cells.append("".join(current).strip())
+    return cells
+
+
+def md_cells(line: str) -> list[str]:
+    """The cells of one Markdown table row (split at pipes not escaped by a backslash)."""
+    assert line.startswith("|") and line.endswith("|"), line
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line[1:-1])]
+
+
+def md_tables(markdown: str) -> list[list[str]]:
+    """Each Markdown table as its list of row lines."""
+    tables, current = [], []
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    if current:
+        tables.append(current)
+    return tables

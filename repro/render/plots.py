@@ -126,7 +126,8 @@ def training_curves(history: History) -> Plot | None:
             series = groups[name]
             for label, points in series.items():
                 steps, values = zip(*points, strict=True)
-                ax.plot(steps, values, linewidth=1.3, label=plain_label(label))
+                marker = "o" if len(points) == 1 else None
+                ax.plot(steps, values, linewidth=1.3, marker=marker, label=plain_label(label))
             all_values = [v for points in series.values() for _, v in points]
             if _wants_log(all_values):
                 ax.set_yscale("log")

@@ -10,17 +10,24 @@ from __future__ import annotations
 from repro.tracking.store import open_client, resolve_uri, translate
 
 CARD_ARTIFACT_PATH = "repro/model_card.html"
+RESULTS_PREFIX = "results/"  # repro.tracking.flatten logs each record result under this
 
 
 def metric_history(
-    run_id: str, tracking_uri: str | None = None
+    run_id: str,
+    tracking_uri: str | None = None,
+    exclude_prefixes: tuple[str, ...] = (RESULTS_PREFIX,),
 ) -> dict[str, list[tuple[int, float]]]:
-    """Every metric the run logged, as name -> [(step, value)] ordered by step, then time."""
+    """Every metric the run logged, as name -> [(step, value)] ordered by step, then time.
+
+    Skips ``results/...``: those are copies of the record's final results, not a history.
+    """
     uri = resolve_uri(tracking_uri)
     client = open_client(uri)
     history: dict[str, list[tuple[int, float]]] = {}
     try:
-        for name in sorted(client.get_run(run_id).data.metrics):
+        names = sorted(client.get_run(run_id).data.metrics)
+        for name in (n for n in names if not n.startswith(exclude_prefixes)):
             points = sorted(
                 client.get_metric_history(run_id, name), key=lambda m: (m.step, m.timestamp)
             )
