@@ -178,3 +178,37 @@ def test_honours_mlflow_tracking_uri(
     assert other.exists()
     assert MlflowClient(f"sqlite:///{other}").get_run(run.run_id).info.status == "FINISHED"
     assert repro.load_run(run.run_id) == run.record
+
+
+def test_watch_and_clip_record_diagnostics(tracking_store: str) -> None:
+    import torch
+
+    class Model(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = torch.nn.LSTM(2, 8, batch_first=True)
+            self.head = torch.nn.Linear(8, 1)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            out, _ = self.rnn(x)
+            return self.head(out[:, -1])
+
+    torch.manual_seed(0)
+    model = Model()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    x, y = torch.randn(4, 20, 2), torch.randn(4, 1)
+    with repro.track(example(), experiment="adding", capture=False) as run:
+        run.watch(model, every=5)
+        for step in range(10):
+            loss = ((model(x) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            norm = run.clip_grad_norm(model.parameters(), max_norm=0.1)
+            opt.step()
+            run.log_metrics({"loss": loss.item(), "grad_norm": norm}, step=step)
+    diagnostics = run.record.diagnostics
+    assert diagnostics is not None and diagnostics.gradient_flow
+    assert diagnostics.clipping.steps == 10 and diagnostics.clipping.threshold == 0.1
+    assert repro.load_run(run.run_id) == run.record
+    metrics = MlflowClient(tracking_store).get_run(run.run_id).data.metrics
+    assert any(key.startswith("grad_flow/") for key in metrics)

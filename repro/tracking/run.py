@@ -160,6 +160,7 @@ class TrackedRun:
         self._flow: GradientFlowMonitor | None = None
         self._flow_seen = 0
         self._clip: ClippingMonitor | None = None
+        self._clip_args: tuple[float, float] | None = None
         self._signal: int | None = None
         self._previous_handlers: dict[int, Any] = {}
         self._active = False
