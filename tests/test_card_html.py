@@ -210,3 +210,20 @@ def test_cli_html_from_file_does_not_need_mlflow(tmp_path: Path) -> None:
         "LSTM baseline for the adding problem"
     )
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_rendering_imports_neither_mlflow_nor_matplotlib_unless_plotting() -> None:
+    code = (
+        "import sys, repro\n"
+        f"record = repro.load_record({str(EXAMPLE)!r})\n"
+        "repro.render(record, 'card-html'); repro.render(record, 'card-md')\n"
+        "repro.render(record, 'hparams-latex')\n"
+        "assert 'mlflow' not in sys.modules and 'torch' not in sys.modules\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "repro.render(record, 'card-html', history={'loss': [(0, 1.0), (1, 0.5)]})\n"
+        "assert 'matplotlib' in sys.modules and 'mlflow' not in sys.modules\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr

@@ -274,7 +274,7 @@ def dataset_info(dataset: Dataset) -> dict[str, Any]:
         _kv("Role", dataset.role),
     ]
     if dataset.splits:
-        splits = ", ".join(f"{k}: {tables.format_value(v)}" for k, v in dataset.splits.items())
+        splits = ", ".join(f"{k}: {v:,}" for k, v in dataset.splits.items())
         rows.append(_kv("Splits (examples)", splits))
     if dataset.preprocessing:
         rows.append(_kv("Preprocessing", " → ".join(dataset.preprocessing)))
@@ -620,13 +620,16 @@ def card_html_context(
     credit_style: str = "elsevier",
 ) -> dict[str, Any]:
     """``card-html``: the shared context plus key facts and plots as ``data:`` URIs."""
-    from repro.render import plots
-
     context = card_context(record, credit_style=credit_style)
-    curves = plots.training_curves(history) if history else None
-    flow = None
+    curves = flow = None
+    if history:  # matplotlib is imported only when there is something to draw
+        from repro.render.plots import training_curves
+
+        curves = training_curves(history)
     if record.diagnostics and record.diagnostics.gradient_flow:
-        flow = plots.gradient_flow(record.diagnostics.gradient_flow)
+        from repro.render.plots import gradient_flow
+
+        flow = gradient_flow(record.diagnostics.gradient_flow)
     context.update(
         key_facts=key_facts(record),
         tags=front_matter(record)["tags"],
