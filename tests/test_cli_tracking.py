@@ -41,11 +41,20 @@ def test_runs_lists_key_fields(tracking_store: str, capsys) -> None:
     code, out, _ = cli(capsys, "runs", "--experiment", "adding")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split("\t") == ["run_id", "name", "status", "cells", "main_metric", "started"]
+    assert lines[0].split("\t") == [
+        "run_id",
+        "name",
+        "status",
+        "cells",
+        "main_metric",
+        "check",
+        "started",
+    ]
     assert len(lines) == 4
     fields = lines[1].split("\t")
     assert fields[1:4] == ["lstm-adding-seed0", "FINISHED", "lstm"]
     assert fields[4].startswith("test/")
+    assert fields[5] == "passed (0 errors, 2 warnings)"  # the example lacks spread over seeds
     code, out, _ = cli(capsys, "runs", "--experiment", "adding", "--max", "2")
     assert len(out.splitlines()) == 3
 

@@ -14,7 +14,10 @@ from repro.cli.options import tracking_uri_option
 @click.option("--max", "max_runs", type=click.IntRange(min=1), default=None, help="At most N runs.")
 @tracking_uri_option
 def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None) -> None:
-    """List runs newest first: id, name, status, cell types, main metric, start time.
+    """List runs newest first: id, name, status, cell types, main metric, check, start time.
+
+    The check column is the ml-reproducibility profile's verdict, stored as a tag when the run
+    ended ("—" for runs logged without repro).
 
     Output is tab-separated text when stdout is not a terminal.
     """

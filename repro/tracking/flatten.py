@@ -145,10 +145,26 @@ def result_metric_key(name: str, split: str | None) -> str | None:
     return key if valid_key(key) else None
 
 
+CHECK_PROFILE = "ml-reproducibility"
+CHECK_TAG = f"repro.check.{CHECK_PROFILE}"
+
+
+def check_status(record: RunRecord, profile: str = CHECK_PROFILE) -> str:
+    """``passed``/``failed`` against ``profile``, with counts: the ``repro runs`` check column."""
+    from repro.checks.engine import check
+
+    report = check(record, profile)
+    verdict = "passed" if report.passed else "failed"
+    return f"{verdict} ({len(report.errors)} errors, {len(report.warnings)} warnings)"
+
+
 def result_tags(record: RunRecord) -> dict[str, str]:
-    """Tags updated when a run ends: its main metric (the first result) for ``repro runs``."""
-    if not record.results:
-        return {}
-    first = record.results[0]
-    key = result_metric_key(first.name, first.split)
-    return {"repro.main_metric": key} if key else {}
+    """Tags updated when a run ends: its main metric (the first result) and its check status,
+    so ``repro runs`` lists thousands of runs without downloading their records."""
+    tags = {CHECK_TAG: check_status(record)}
+    if record.results:
+        first = record.results[0]
+        key = result_metric_key(first.name, first.split)
+        if key:
+            tags["repro.main_metric"] = key
+    return tags

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from repro.errors import InvalidInputError
+from repro.tracking.flatten import CHECK_TAG
 from repro.tracking.store import open_client, resolve_uri, translate
 
 PAGE_SIZE = 1000
-COLUMNS = ("run_id", "name", "status", "cells", "main_metric", "started")
+COLUMNS = ("run_id", "name", "status", "cells", "main_metric", "check", "started")
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class RunRow:
     status: str
     cells: str
     main_metric: str
+    check: str
     started: str
 
     def cells_text(self) -> tuple[str, ...]:
@@ -44,6 +46,7 @@ def _row(run: object) -> RunRow:
         status=info.status,
         cells=data.tags.get("repro.cell_types", ""),
         main_metric=metric,
+        check=data.tags.get(CHECK_TAG, "—"),
         started=started,
     )
 
