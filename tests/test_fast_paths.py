@@ -102,3 +102,17 @@ def test_python_dash_m_repro_help() -> None:
     assert "Usage: repro" in done.stdout
     for command in ("schema", "validate"):
         assert command in done.stdout
+
+
+def test_check_report_diff_and_paper_outputs_do_not_import_torch_or_mlflow() -> None:
+    contributors = str(ROOT / "examples" / "records" / "contributors.yaml")
+    outcome = _run_cli_in_process(
+        ["check", str(EXAMPLE)],
+        ["check", str(EXAMPLE), "--profile", "model-card", "--format", "junit"],
+        ["report", str(EXAMPLE), str(EXAMPLE), "--format", "latex"],
+        ["diff", str(EXAMPLE), str(EXAMPLE)],
+        ["card", str(EXAMPLE), "--format", "md"],
+        ["credit", contributors, "--format", "jats"],
+    )
+    assert outcome["codes"] == [0, 1, 0, 0, 0, 0]
+    assert outcome["heavy"] == []
