@@ -201,6 +201,18 @@ def test_no_tensor_outlives_the_backward_pass() -> None:
     assert len(monitor.snapshots) == 1
 
 
+def test_a_frozen_module_on_a_plain_input_is_left_alone() -> None:
+    rnn = nn.GRU(2, HIDDEN).requires_grad_(False)
+    monitor = GradientFlowMonitor(rnn, every=1)
+    out, _ = rnn(torch.rand(5, 3, 2))
+    assert not out.requires_grad  # the monitor must not make it need a gradient
+    assert monitor.snapshots == []
+    embedded = torch.rand(5, 3, 2, requires_grad=True)  # e.g. from a trainable embedding
+    out, _ = rnn(embedded)
+    out[-1].sum().backward()
+    assert len(monitor.snapshots) == 1
+
+
 def test_detach_removes_every_hook() -> None:
     model = LastStep(nn.GRU(2, HIDDEN, batch_first=True))
     with GradientFlowMonitor(model, every=1) as monitor:

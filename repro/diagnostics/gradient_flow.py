@@ -135,14 +135,21 @@ class GradientFlowMonitor:
         return None if routed is None else ((routed, *args[1:]), kwargs)
 
     def _route(self, x: Any, module: nn.Module, layer: str, step: int) -> Any:
-        """``x`` passed through a gradient tap, or None when it carries no float gradient."""
+        """``x`` passed through a gradient tap, or None when no float gradient reaches it.
+
+        A frozen module fed an input that needs no gradient is left alone: tapping it would
+        make its output need a gradient, which the caller's code may rely on it not doing.
+        """
+        data = x.data if isinstance(x, PackedSequence) else x
+        if not isinstance(data, torch.Tensor) or not data.is_floating_point():
+            return None
+        if not data.requires_grad and not any(p.requires_grad for p in module.parameters()):
+            return None
         if isinstance(x, PackedSequence):
-            if not x.data.is_floating_point():
-                return None
             tap = _tap(x.data)
             tap.register_hook(self._packed_hook(layer, step, x.batch_sizes.tolist()))
             return x._replace(data=tap)
-        if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() not in (2, 3):
+        if x.dim() not in (2, 3):
             return None
         tap = _tap(x)
         batch_dim = None if x.dim() == 2 else (0 if module.batch_first else 1)
