@@ -32,7 +32,7 @@ def mlflow_server(
     server = _server_on(postgres_db, tmp_path_factory.mktemp("mlflow-server"))
     server.start()
     yield server
-    server.stop()
+    server.kill()  # throwaway: no graceful shutdown needed, its database is dropped next
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def own_mlflow_server(tmp_path: Path) -> Iterator[MlflowServer]:
         server.start()
         yield server
     finally:
-        server.stop()
+        server.kill()
         drop_database(db.name)
 
 
