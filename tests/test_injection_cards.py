@@ -175,7 +175,7 @@ def test_card_md_loads_and_renders_inert(record: RunRecord) -> None:
         assert len(widths) == 1, table[0]
     # template syntax in data is text, never evaluated
     assert "49" not in re.sub(r"\d{3,}|\d+\.\d+", "", text)
-    assert "\\{\\{ 7\\*7 \\}\\}" in text
+    assert "{{ 7\\*7 }}" in text  # shown as typed (the * escaped), never evaluated
     assert LONG in text
 
 

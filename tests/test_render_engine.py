@@ -243,9 +243,16 @@ def test_json_filter_is_safe_to_embed_in_html() -> None:
 
 
 def test_markdown_escaping_keeps_user_text_inert() -> None:
-    assert filters.escape_md("<img src=x> *a* | [l](u)\nb") == (
-        r"&lt;img src=x&gt; \*a\* \| \[l\]\(u\) b"
+    assert filters.escape_md("<img src=x> *a* | [l](u)\nb $x$") == (
+        r"&lt;img src=x&gt; \*a\* \| \[l\](u) b \$x\$"
     )
+    # readable where nothing could become markup; block markers only at the start
+    assert filters.escape_md("lstm-adding (seed 0.001)") == "lstm-adding (seed 0.001)"
+    assert filters.escape_md("# title") == r"\# title"
+    assert filters.escape_md("- item") == r"\- item"
+    assert filters.escape_md("12. point") == r"12\. point"
+    assert filters.escape_md("---") == r"\---"
+    assert filters.escape_md("0.001") == "0.001" and filters.escape_md("-0.5") == "-0.5"
 
 
 def test_number_filters() -> None:

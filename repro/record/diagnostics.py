@@ -8,16 +8,18 @@ from .base import NonNegInt, Section
 
 
 class GradientFlow(Section):
-    """Norm of dLoss/dh_t for each time step t of one recurrent module at one training step.
+    """Norm of dLoss/dx_t, the gradient reaching a recurrent module's input at each time step t.
 
-    A fast decay from the last step back to the first shows vanishing gradients; growth shows
-    exploding ones. ``timesteps`` may be subsampled for long sequences.
+    It has flowed back through every later step (torch's fused kernels do not expose h_t; for a
+    one-layer module dL/dx_t is dL/dh_t through one fixed linear map). A fast decay from the last
+    step back to the first shows vanishing gradients; growth shows exploding ones.
+    ``timesteps`` may be subsampled for long sequences.
     """
 
     step: NonNegInt = Field(description="Training step the snapshot was taken at.")
     layer: str = Field(description="Dotted name of the recurrent module.")
     timesteps: list[NonNegInt] = Field(description="Time indices the norms belong to.")
-    grad_norms: list[float] = Field(description="||dL/dh_t|| for each listed time index.")
+    grad_norms: list[float] = Field(description="||dL/dx_t|| (batch mean) at each listed index.")
     ratio_first_last: float | None = Field(
         None, description="grad norm at the first step / at the last; << 1 means vanishing."
     )

@@ -145,15 +145,30 @@ def to_yaml(value: Any) -> str:
     return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100)
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+\-.!|~])")
+# Characters that start inline markup anywhere (emphasis, code, links, tables, strikethrough,
+# math on GitHub and Hugging Face); "( ) . - !" only matter next to these or at a line start.
+_MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+# Block markers that only act at the start of a line: headings, lists, quotes, setext rules.
+_MD_BLOCK_START = re.compile(
+    r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=\s|$)|[-=]+\s*$|\d{1,9}(?=[.)](?:\s|$)))"
+)
 
 
 def escape_md(value: Any) -> str:
-    """Inline Markdown text: HTML metacharacters as entities, Markdown punctuation
-    backslash-escaped, line breaks as spaces, so user text cannot become markup."""
+    """Inline Markdown text: HTML metacharacters as entities, inline markup characters
+    backslash-escaped, a leading block marker neutralised, line breaks as spaces, so user
+    text cannot become markup yet stays readable (``0.001``, ``lstm-adding`` unescaped)."""
     text = clean_text(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_INLINE.sub(r"\\\1", text)
+    match = _MD_BLOCK_START.match(text)
+    if match:
+        marker = match.group(2)
+        if marker[0].isdigit():  # "1." or "1)" starts an ordered list: escape the delimiter
+            cut = match.end()
+            return text[:cut] + "\\" + text[cut:]
+        return match.group(1) + "\\" + text[match.start(2) :]
+    return text
 
 
 def md_cell(value: Any) -> str:

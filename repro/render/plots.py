@@ -160,7 +160,7 @@ def _pick(snapshots: list[GradientFlow], limit: int = MAX_SNAPSHOTS) -> list[Gra
 
 
 def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
-    """||dL/dh_t|| against time step t (log scale), one panel per layer, one line per snapshot."""
+    """||dL/dx_t|| against time step t (log scale), one panel per layer, one line per snapshot."""
     by_layer: dict[str, list[GradientFlow]] = {}
     for snapshot in snapshots:
         if any(n > 0 and math.isfinite(n) for n in snapshot.grad_norms):
@@ -194,16 +194,16 @@ def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
             ax.set_yscale("log")
             ax.set_title(plain_label(layer))
             ax.set_xlabel("time step t")
-            ax.set_ylabel(r"$\|\partial L / \partial h_t\|$")
+            ax.set_ylabel(r"$\|\partial L / \partial x_t\|$")
             ax.legend(title="training step", ncols=2 if len(chosen) > 4 else 1)
         for index in range(len(layers), rows * cols):
             axes[index // cols][index % cols].set_visible(False)
         uri = _svg_uri(figure)
     return Plot(
         title="Gradient flow through time",
-        alt="Log-scale line charts of the hidden-state gradient norm against time step, "
+        alt="Log-scale line charts of the input-gradient norm against time step, "
         "one line per training step at which a snapshot was taken.",
-        caption="Norm of the loss gradient with respect to each hidden state h_t. Norms "
+        caption="Norm of the loss gradient reaching the layer's input x_t at each step. Norms "
         "falling steeply towards t = 0 show vanishing gradients; rising ones show exploding "
         "gradients. Non-positive norms are not drawn on the log scale.",
         uri=uri,
