@@ -110,10 +110,16 @@ def _labels(groups: dict[str, list[RunRecord]]) -> dict[str, str]:
     fields = {key: _config_fields(members[0]) for key, members in groups.items()}
     all_keys = sorted(set().union(*fields.values()))
     varying = [k for k in all_keys if len({repr(f.get(k)) for f in fields.values()}) > 1]
-    short = [k for k in varying if not k.endswith(("parameters", ".name"))] or varying
+    candidates = [k for k in varying if not k.endswith(("parameters", ".name"))] or varying
+    # the fewest fields (in schema order) that tell every group apart, at most three
+    chosen: list[str] = []
+    for field_path in candidates:
+        chosen.append(field_path)
+        if len({tuple(repr(f.get(k)) for k in chosen) for f in fields.values()}) == len(fields):
+            break
     labels = {}
     for key, flat in fields.items():
-        parts = [f"{k.rsplit('.', 1)[-1]}={flat.get(k, '—')}" for k in short[:3]]
+        parts = [f"{k.rsplit('.', 1)[-1]}={flat.get(k, '—')}" for k in chosen[:3]]
         labels[key] = ", ".join(parts) or key[:12]
     return labels
 
