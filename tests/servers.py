@@ -21,6 +21,10 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import psycopg
 
 # The maintenance database the tests connect to in order to create their own databases.
 ADMIN_URL = os.environ.get("REPRO_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -56,7 +60,8 @@ class PostgresDatabase:
     uri: str
 
 
-def _admin_connect():  # type: ignore[no-untyped-def]
+def _admin_connect() -> psycopg.Connection:
+    """An autocommit connection to the maintenance database (CREATE DATABASE needs one)."""
     import psycopg
 
     try:
