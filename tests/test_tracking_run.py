@@ -212,3 +212,30 @@ def test_watch_and_clip_record_diagnostics(tracking_store: str) -> None:
     assert repro.load_run(run.run_id) == run.record
     metrics = MlflowClient(tracking_store).get_run(run.run_id).data.metrics
     assert any(key.startswith("grad_flow/") for key in metrics)
+
+
+def test_sends_in_batches_and_accounts_its_own_cost(tracking_store: str) -> None:
+    """Many steps reach MLflow in few log_batch calls, and run.cost reports repro's own time."""
+    from repro.tracking import sender as sender_module
+
+    calls: list[int] = []
+    real = sender_module.send_metrics
+
+    def counting(client, run_id, pairs, on_acked, **kw):  # type: ignore[no-untyped-def]
+        calls.append(len(pairs))
+        return real(client, run_id, pairs, on_acked, **kw)
+
+    sender_module.send_metrics = counting
+    try:
+        with repro.track(RunRecord(run={"name": "cost"}), capture=False) as run:
+            for step in range(400):
+                run.log_metrics({"a": step, "b": 1.0, "c": 2.0}, step=step)
+    finally:
+        sender_module.send_metrics = real
+    assert sum(calls) == 1200 and len(calls) <= 3  # 1000-metric trigger, then the final flush
+    cost = run.cost
+    assert cost.log_calls == 400
+    assert cost.log_metrics_s > 0 and cost.sender_cpu_s > 0
+    assert cost.total_s == cost.log_metrics_s + cost.sender_cpu_s
+    history = MlflowClient(tracking_store).get_metric_history(run.run_id, "a")
+    assert sorted(m.step for m in history) == list(range(400))

@@ -15,8 +15,10 @@ import math
 import shutil
 import signal
 import threading
+import time
 import types
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -123,6 +125,20 @@ def upload_artifact(client: MlflowClient, run_id: str, src: Path, dest: str | No
         client.log_artifact(run_id, str(src), dest)
 
 
+@dataclass(frozen=True)
+class TrackingCost:
+    """What tracking cost this process so far: time the training thread spent inside
+    ``log_metrics`` and CPU time of the background sender (the benchmark reports both)."""
+
+    log_calls: int
+    log_metrics_s: float
+    sender_cpu_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.log_metrics_s + self.sender_cpu_s
+
+
 class TrackedRun:
     """One tracked training run; use through ``with repro.track(record) as run:``."""
 
@@ -154,6 +170,7 @@ class TrackedRun:
         self._sender: Any = None
         self._lock = threading.Lock()
         self._next_index = 0
+        self._log_metrics_s = 0.0
         self._artifacts = 0
         self._unsent_artifacts: set[int] = set()
         self._valid_keys: set[str] = set()
@@ -265,6 +282,7 @@ class TrackedRun:
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record metric values at ``step`` (default: the number of earlier calls). Journaled at
         once and sent in the background; never waits on the network."""
+        began = time.perf_counter()
         values: dict[str, float] = {}
         for key, value in metrics.items():
             if key not in self._valid_keys:
@@ -285,6 +303,17 @@ class TrackedRun:
             self._journal.append({"t": "m", "i": index, "s": step, "ts": timestamp, "v": values})
             if self._sender is not None:
                 self._sender.submit((index, step, timestamp, values))
+            self._log_metrics_s += time.perf_counter() - began
+
+    @property
+    def cost(self) -> TrackingCost:
+        """Tracking's own cost so far (see :class:`TrackingCost`)."""
+        sender = self._sender
+        return TrackingCost(
+            log_calls=self._next_index,
+            log_metrics_s=self._log_metrics_s,
+            sender_cpu_s=sender.cpu_s if sender is not None else 0.0,
+        )
 
     def set_result(
         self,
