@@ -159,3 +159,35 @@ def test_report_cli_writes_atomically(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     html = out.read_text(encoding="utf-8")
     assert html.count('<tr><th scope="row">') == 2 and 'class="best"' in html
+
+
+def test_report_hparams_table(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    variant(0, 0.1).save(a)
+    variant(0, 0.1, lr=0.003).save(b)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repro",
+            "report",
+            str(a),
+            str(b),
+            "--table",
+            "hparams",
+            "--format",
+            "latex",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert r"\toprule" in result.stdout and "0.003" in result.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "repro", "report", str(a), "--table", "hparams", "--format", "csv"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "md or latex" in bad.stderr

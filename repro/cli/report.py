@@ -1,4 +1,4 @@
-"""``repro report SOURCE...``: results of many runs, grouped over seeds, as a paper table."""
+"""``repro report SOURCE...``: many runs as a paper table (results over seeds, hyperparameters)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,19 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
     " Default: runs whose configuration differs only in seeds form a group.",
 )
 @click.option(
+    "--table",
+    type=click.Choice(["results", "hparams"]),
+    default="results",
+    show_default=True,
+    help="results: mean ± std, CI and n per group; hparams: one column per run.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["md", "latex", "html", "csv"]),
     default="md",
     show_default=True,
+    help="hparams tables come as md or latex.",
 )
 @click.option(
     "--level",
@@ -37,18 +45,27 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
 def report(
     sources: tuple[str, ...],
     group_by: tuple[str, ...],
+    table: str,
     fmt: str,
     level: float,
     caption: str | None,
     tracking_uri: str | None,
     output: str | None,
 ) -> None:
-    """Aggregate runs (mean ± std, Student-t CI, n) into a Markdown, LaTeX, HTML or CSV table."""
+    """Aggregate runs (mean ± std, Student-t CI, n) into a Markdown, LaTeX, HTML or CSV table,
+    or lay their hyperparameters side by side (--table hparams), rows that differ marked."""
+    from repro.errors import UsageError
     from repro.render.api import render
     from repro.sources import load_source
 
+    if table == "hparams" and fmt not in ("md", "latex"):
+        raise UsageError(f"--table hparams comes as md or latex, not {fmt}")
     records = [load_source(source, tracking_uri) for source in sources]
-    text = render(
-        records, f"results-{fmt}", group_by=list(group_by) or None, level=level, caption=caption
-    )
+    if table == "hparams":
+        options = {"caption": caption} if caption else {}
+        text = render(records, f"hparams-{fmt}", **options)
+    else:
+        text = render(
+            records, f"results-{fmt}", group_by=list(group_by) or None, level=level, caption=caption
+        )
     write_output(text, output)
