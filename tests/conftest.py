@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -70,4 +71,13 @@ def tracking_store(_migrated_sqlite: Path, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("REPRO_JOURNAL_DIR", raising=False)
     shutil.copy(_migrated_sqlite, tmp_path / "mlflow.db")
+    # The template's Default experiment kept the artifact root of the directory pytest ran in;
+    # point it at this test's own folder so no test writes into the checkout.
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(tmp_path / "mlflow.db")) as db, db:
+        db.execute(
+            "UPDATE experiments SET artifact_location = ? WHERE experiment_id = 0",
+            ((tmp_path / "mlruns" / "0").as_uri(),),
+        )
     return f"sqlite:///{tmp_path / 'mlflow.db'}"
