@@ -113,11 +113,7 @@ def load_contributors(path: str | Path) -> Contributors:
     """Load a contributors file (``title`` and ``contributors``) or the contributors of a record."""
     data = read_data(path)
     if isinstance(data, dict) and "run" in data:
-        record = validate_data(data, RunRecord, str(path))
-        if not record.contributors:
-            raise InvalidInputError(f"{path}: contributors: the record lists no contributors")
-        title = record.card.title if record.card and record.card.title else record.run.name
-        return Contributors(title=title, contributors=record.contributors)
+        return validate_data(data, RunRecord, str(path)).to_contributors(str(path))
     return validate_data(data, Contributors, str(path))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from repro.errors import InvalidInputError, UsageError
+from repro.errors import UsageError
 from repro.record import Contributors, RunRecord
 
 _RUN_URI = re.compile(r"^runs:/([0-9a-zA-Z_-]+)/?$")
@@ -44,13 +44,7 @@ def load_source(source: str, tracking_uri: str | None = None) -> RunRecord:
 def load_contributors_source(source: str, tracking_uri: str | None = None) -> Contributors:
     """Contributors from a contributors file, a record file, or an MLflow run."""
     if run_id_of(source) is not None:
-        record = load_source(source, tracking_uri)
-        if not record.contributors:
-            raise InvalidInputError(
-                f"{source}: contributors: the run's record lists no contributors"
-            )
-        title = record.card.title if record.card and record.card.title else record.run.name
-        return Contributors(title=title, contributors=record.contributors)
+        return load_source(source, tracking_uri).to_contributors(source)
     from repro.io import load_contributors
 
     return load_contributors(source)

@@ -196,3 +196,14 @@ def test_json_schema_is_pydantics_own() -> None:
         "contributors",
         "card",
     } <= set(schema["properties"])
+
+
+def test_record_as_contributors_document() -> None:
+    record = repro.load_record(EXAMPLE)
+    people = record.to_contributors("example")
+    assert people.title == record.title == "LSTM baseline for the adding problem"
+    assert [c.family_name for c in people.contributors] == ["Carberry", "García-López"]
+    bare = RunRecord(run={"name": "no-authors"})
+    assert bare.title == "no-authors"
+    with pytest.raises(repro.InvalidInputError, match="bare.yaml: contributors: the record lists"):
+        bare.to_contributors("bare.yaml")

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 from .architecture import Architecture
 from .base import Section
 from .card import Card
-from .contributors import Contributor
+from .contributors import Contributor, Contributors
 from .data import Dataset
 from .diagnostics import Diagnostics
 from .environment import Environment
@@ -54,6 +54,23 @@ class RunRecord(Section):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
+
+    @property
+    def title(self) -> str:
+        """The work's title: ``card.title``, else the run name."""
+        return self.card.title if self.card and self.card.title else self.run.name
+
+    def to_contributors(self, source: str) -> Contributors:
+        """The record's contributors as a contributors document titled like the record.
+
+        Raises InvalidInputError naming ``source`` when the record lists none.
+        """
+        if not self.contributors:
+            from repro.errors import InvalidInputError
+
+            raise InvalidInputError(f"{source}: contributors: the record lists no contributors")
+        # already validated as part of the record: no second validation pass
+        return Contributors.model_construct(title=self.title, contributors=self.contributors)
 
     def metric(self, name: str, split: str | None = None) -> Metric | None:
         """The first result with this name (and split, when given)."""

@@ -109,7 +109,7 @@ def eval_datasets(record: RunRecord) -> list[Dataset]:
 
 def title_of(record: RunRecord) -> str:
     """The card title: ``card.title``, else the run name."""
-    return clean_text(record.card.title if record.card and record.card.title else record.run.name)
+    return clean_text(record.title)
 
 
 def model_index(record: RunRecord) -> list[dict[str, Any]]:

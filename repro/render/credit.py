@@ -38,13 +38,7 @@ def as_contributors(source: CreditSource) -> Contributors:
     """The contributors and title of a source; a record without contributors is invalid."""
     if isinstance(source, Contributors):
         return source
-    if not source.contributors:
-        raise InvalidInputError(
-            f"run {source.run.name!r}: contributors: the record lists no contributors"
-        )
-    title = source.card.title if source.card and source.card.title else source.run.name
-    # already validated as part of the record: no second validation pass
-    return Contributors.model_construct(title=title, contributors=source.contributors)
+    return source.to_contributors(f"run {source.run.name!r}")
 
 
 def bidi_warnings(source: CreditSource) -> list[str]:

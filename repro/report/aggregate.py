@@ -71,18 +71,20 @@ class ResultsTable:
     groups: list[Group]
 
 
-def config_fingerprint(record: RunRecord) -> str:
-    """SHA-256 of the seed-free configuration: architecture, training and dataset identities."""
+def _seed_free_config(record: RunRecord) -> dict[str, Any]:
+    """Architecture and training without seeds: what runs of one configuration share."""
     data = record.to_dict()
     training = dict(data.get("training", {}))
     training.pop("seeds", None)
-    config = {
-        "architecture": data.get("architecture"),
-        "training": training,
-        "data": [
-            {k: d.get(k) for k in ("name", "version", "sha256")} for d in data.get("data", [])
-        ],
-    }
+    return {"architecture": data.get("architecture"), "training": training}
+
+
+def config_fingerprint(record: RunRecord) -> str:
+    """SHA-256 of the seed-free configuration: architecture, training and dataset identities."""
+    config = _seed_free_config(record)
+    config["data"] = [
+        {"name": d.name, "version": d.version, "sha256": d.sha256} for d in record.data
+    ]
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
@@ -92,10 +94,7 @@ def _value_label(values: list[Any]) -> str:
 
 
 def _config_fields(record: RunRecord) -> dict[str, Any]:
-    data = record.to_dict()
-    training = dict(data.get("training", {}))
-    training.pop("seeds", None)
-    return flatten({"architecture": data.get("architecture"), "training": training})
+    return flatten(_seed_free_config(record))
 
 
 def _labels(groups: dict[str, list[RunRecord]]) -> dict[str, str]:
