@@ -205,5 +205,5 @@ def test_record_as_contributors_document() -> None:
     assert [c.family_name for c in people.contributors] == ["Carberry", "García-López"]
     bare = RunRecord(run={"name": "no-authors"})
     assert bare.title == "no-authors"
-    with pytest.raises(repro.InvalidInputError, match="bare.yaml: contributors: the record lists"):
+    with pytest.raises(repro.InvalidInputError, match=r"bare\.yaml: contributors: the record"):
         bare.to_contributors("bare.yaml")
