@@ -207,3 +207,12 @@ def test_record_as_contributors_document() -> None:
     assert bare.title == "no-authors"
     with pytest.raises(repro.InvalidInputError, match=r"bare\.yaml: contributors: the record"):
         bare.to_contributors("bare.yaml")
+
+
+def test_schema_1_0_files_keep_loading() -> None:
+    """A record written by repro's first schema loads, upgraded to the current version."""
+    from repro.io import load_record
+
+    record = load_record(Path(__file__).parent / "data" / "records-1.0" / "lstm-adding.yaml")
+    assert record.schema_version == SCHEMA_VERSION == "2.0"
+    assert record.run.name

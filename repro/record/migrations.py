@@ -5,15 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 # from-version -> function returning the dict at the next version (and stamping it).
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[str, Migration] = {}
 
 
 class SchemaVersionError(ValueError):
     """The record's schema_version is unknown or newer than this repro."""
+
+
+# Each change of the record since 1.0 adds one step here, in the order the changes landed; a
+# step takes a 1.0-shaped dict (already upgraded by the steps before it) and returns it reshaped.
+STEPS_FROM_1_0: list[Migration] = []
+
+
+def _from_1_0(data: dict[str, Any]) -> dict[str, Any]:
+    for step in STEPS_FROM_1_0:
+        data = step(data)
+    data["schema_version"] = "2.0"
+    return data
+
+
+MIGRATIONS: dict[str, Migration] = {"1.0": _from_1_0}
 
 
 def migrate(data: dict[str, Any]) -> dict[str, Any]:
