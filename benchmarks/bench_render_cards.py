@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from repro.io import load_record
+from repro.files.records import load_record
 from repro.record import Diagnostics, GradientFlow, RunRecord
-from repro.render.api import render
+from repro.rendering.api import render
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "records" / "lstm-adding.yaml"

@@ -27,8 +27,8 @@ from rich.table import Table
 from train import CONTRIBUTORS, Outcome, Settings, train
 
 import repro
-from repro.atomic import write_atomic
 from repro.errors import ReproError
+from repro.files.atomic import write_atomic
 from repro.record import RunRecord
 
 CELLS = ("rnn", "lstm", "gru")

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import MlflowServer, PostgresDatabase, create_database, drop_database
+from support.servers import MlflowServer, PostgresDatabase, create_database, drop_database
 
 # ---------------------------------------------------------------- MLflow server + PostgreSQL
-# Real services for tests/test_server_*.py; helpers live in tests/servers.py.
+# Real services for tests/integration/test_server_*.py; helpers live in tests/support/servers.py.
 
 
 @pytest.fixture(scope="session")

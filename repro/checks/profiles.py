@@ -26,7 +26,7 @@ def builtin_profiles() -> list[str]:
 @cache
 def load_profile(name_or_path: str) -> Profile:
     """A built-in profile by name, or a user profile from a ``.yaml`` file."""
-    from repro.io import read_data
+    from repro.files.records import read_data
 
     if name_or_path.endswith((".yaml", ".yml", ".json")):
         source, data = name_or_path, read_data(Path(name_or_path))
@@ -35,7 +35,7 @@ def load_profile(name_or_path: str) -> Profile:
         if not resource.is_file():
             known = ", ".join(builtin_profiles())
             raise UsageError(f"unknown profile {name_or_path!r}; built-in profiles: {known}")
-        from repro.io import parse_text
+        from repro.files.records import parse_text
 
         source = f"profile {name_or_path}"
         data = parse_text(resource.read_text(encoding="utf-8"), "yaml", source)

@@ -53,8 +53,8 @@ def card(
     From an MLflow run, the HTML card plots the run's metric history and is also logged on
     the run as repro/model_card.html, so the MLflow UI shows it.
     """
-    from repro.render.api import render
-    from repro.sources import load_source, run_id_of
+    from repro.files.sources import load_source, run_id_of
+    from repro.rendering.api import render
 
     record = load_source(source, tracking_uri)
     run_id = run_id_of(source)

@@ -36,7 +36,7 @@ def check(
     """Check records or runs against a reporting standard; exit 1 when a requirement is unmet."""
     from repro.checks.engine import check as run_check
     from repro.checks.output import format_report
-    from repro.sources import load_source
+    from repro.files.sources import load_source
 
     records = [load_source(source, tracking_uri) for source in sources]
     report = run_check(records, profile, names=list(sources))

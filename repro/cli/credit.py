@@ -50,10 +50,10 @@ def credit(
 ) -> None:
     """Write the CRediT statement of SOURCE (a contributors file, a record file or an MLflow
     run) as text, JATS XML, schema.org JSON-LD, CSV or BibTeX."""
+    from repro.documents.credit import bidi_warnings
     from repro.errors import UsageError
-    from repro.render.api import render
-    from repro.render.credit import bidi_warnings
-    from repro.sources import load_contributors_source
+    from repro.files.sources import load_contributors_source
+    from repro.rendering.api import render
 
     options: dict[str, object] = {}
     if style is not None:

@@ -20,9 +20,9 @@ def diff(
     """Show every field that differs between two records or runs (exit 0 either way)."""
     import json
 
+    from repro.files.sources import load_source
     from repro.record.paths import MISSING
     from repro.report.diff import diff_records, format_changes
-    from repro.sources import load_source
 
     changes = diff_records(
         load_source(left, tracking_uri), load_source(right, tracking_uri), include_times=times

@@ -31,6 +31,6 @@ def write_output(text: str | bytes, output: str | None) -> None:
         else:
             click.echo(text, nl=not text.endswith("\n"))
         return
-    from repro.atomic import write_atomic
+    from repro.files.atomic import write_atomic
 
     write_atomic(output, text)

@@ -55,8 +55,8 @@ def report(
     """Aggregate runs (mean ± std, Student-t CI, n) into a Markdown, LaTeX, HTML or CSV table,
     or lay their hyperparameters side by side (--table hparams), rows that differ marked."""
     from repro.errors import UsageError
-    from repro.render.api import render
-    from repro.sources import load_source
+    from repro.files.sources import load_source
+    from repro.rendering.api import render
 
     if table == "hparams" and fmt not in ("md", "latex"):
         raise UsageError(f"--table hparams comes as md or latex, not {fmt}")

@@ -81,6 +81,6 @@ class RunRecord(Section):
 
     def save(self, path: str | Path) -> Path:
         """Write atomically as JSON or YAML, chosen by the file suffix."""
-        from repro.io import save_record
+        from repro.files.records import save_record
 
         return save_record(self, path)
