@@ -29,6 +29,7 @@ from train import CONTRIBUTORS, Outcome, Settings, train
 import repro
 from repro.errors import ReproError
 from repro.files.atomic import write_atomic
+from repro.files.records import dump_record
 from repro.record import RunRecord
 
 CELLS = ("rnn", "lstm", "gru")
@@ -109,7 +110,7 @@ def write_everything(outcomes: list[Outcome], out: Outputs) -> tuple[list[RunRec
         records.append(record)
         origins.append(origin)
         name = record.run.name
-        out.write(out.root / "records" / f"{name}.yaml", record.to_yaml)
+        out.write(out.root / "records" / f"{name}.yaml", lambda r=record: dump_record(r, "yaml"))
         out.render(out.root / "cards" / f"{name}{suffix('card-md', '.md')}", record, "card-md")
         out.render(
             out.root / "cards" / f"{name}{suffix('card-html', '.html')}", record, "card-html"

@@ -94,7 +94,7 @@ def validate_data(data: Any, model: type[Model], source: str) -> Model:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = describe_errors(exc, source)
+        problems = describe_errors(exc, source, unknown_hint=", see `repro schema`")
         raise InvalidInputError(
             f"{source}: not a valid {model.__name__} ({len(problems)} problem"
             f"{'s' if len(problems) != 1 else ''})",
@@ -113,13 +113,23 @@ def load_contributors(path: str | Path) -> Contributors:
     """Load a contributors file (``title`` and ``contributors``) or the contributors of a record."""
     data = read_data(path)
     if isinstance(data, dict) and "run" in data:
-        return validate_data(data, RunRecord, str(path)).to_contributors(str(path))
+        return contributors_of(validate_data(data, RunRecord, str(path)), str(path))
     return validate_data(data, Contributors, str(path))
 
 
+def contributors_of(record: RunRecord, source: str) -> Contributors:
+    """The record's contributors document; a record listing none is invalid input (exit 1)."""
+    try:
+        return record.to_contributors(source)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
+
+
 def dump_record(record: RunRecord, fmt: str) -> str:
-    """The record as JSON or YAML text."""
-    return record.to_json() if fmt == "json" else record.to_yaml()
+    """The record as JSON or YAML text (block style, key order kept, Unicode as is)."""
+    if fmt == "json":
+        return record.to_json()
+    return yaml.safe_dump(record.to_dict(), sort_keys=False, allow_unicode=True, width=100)
 
 
 def save_record(record: RunRecord, path: str | Path) -> Path:

@@ -43,8 +43,9 @@ def load_source(source: str, tracking_uri: str | None = None) -> RunRecord:
 
 def load_contributors_source(source: str, tracking_uri: str | None = None) -> Contributors:
     """Contributors from a contributors file, a record file, or an MLflow run."""
+    from repro.files.records import contributors_of, load_contributors
+
     if run_id_of(source) is not None:
-        return load_source(source, tracking_uri).to_contributors(source)
-    from repro.files.records import load_contributors
+        return contributors_of(load_source(source, tracking_uri), source)
 
     return load_contributors(source)

@@ -95,8 +95,8 @@ def test_diff_lists_changed_added_and_removed_fields() -> None:
 
 def test_diff_cli(tmp_path: Path) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.json"
-    variant(0, 0.1).save(a)
-    variant(0, 0.1, lr=0.003).save(b)
+    repro.save_record(variant(0, 0.1), a)
+    repro.save_record(variant(0, 0.1, lr=0.003), b)
     result = subprocess.run(
         [sys.executable, "-m", "repro", "diff", str(a), str(b)],
         capture_output=True,
@@ -148,7 +148,7 @@ def test_results_latex_escapes_user_text() -> None:
 def test_report_cli_writes_atomically(tmp_path: Path) -> None:
     files = []
     for i, record in enumerate(seeds_by_cell()):
-        files.append(str(record.save(tmp_path / f"r{i}.yaml")))
+        files.append(str(repro.save_record(record, tmp_path / f"r{i}.yaml")))
     out = tmp_path / "table.html"
     result = subprocess.run(
         [sys.executable, "-m", "repro", "report", *files, "--format", "html", "-o", str(out)],
@@ -163,8 +163,8 @@ def test_report_cli_writes_atomically(tmp_path: Path) -> None:
 
 def test_report_hparams_table(tmp_path: Path) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
-    variant(0, 0.1).save(a)
-    variant(0, 0.1, lr=0.003).save(b)
+    repro.save_record(variant(0, 0.1), a)
+    repro.save_record(variant(0, 0.1, lr=0.003), b)
     result = subprocess.run(
         [
             sys.executable,
