@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from repro.record import RunRecord, RunStatus
-from repro.tracking.flatten import RECORD_ARTIFACT, flatten_record, result_tags
+from repro.tracking.flatten import CHECK_PROFILE, RECORD_ARTIFACT, flatten_record, result_tags
 from repro.tracking.store import get_or_create_experiment
 
 if TYPE_CHECKING:
@@ -71,11 +71,24 @@ def log_params(client: MlflowClient, run_id: str, record: RunRecord) -> None:
         client.log_batch(run_id, params=params[start : start + 100], synchronous=True)
 
 
-def store_final(client: MlflowClient, run_id: str, record: RunRecord) -> None:
-    """Store the final record artifact and tags, then set the terminal status and end time."""
+def check_status(record: RunRecord, profile: str = CHECK_PROFILE) -> str:
+    """``passed``/``failed`` against ``profile``, with counts: the ``repro runs`` check column."""
+    from repro.checks import check
+
+    report = check(record, profile)
+    verdict = "passed" if report.passed else "failed"
+    return f"{verdict} ({len(report.errors)} errors, {len(report.warnings)} warnings)"
+
+
+def store_final(
+    client: MlflowClient, run_id: str, record: RunRecord, check_profile: str = CHECK_PROFILE
+) -> None:
+    """Store the final record artifact, its main-metric tag and its verdict against
+    ``check_profile``, then set the terminal status and end time."""
     from mlflow.entities import RunTag
 
-    tags = [RunTag(k, v) for k, v in result_tags(record).items()]
+    checks = {check_profile: check_status(record, check_profile)}
+    tags = [RunTag(k, v) for k, v in result_tags(record, checks).items()]
     if tags:
         client.log_batch(run_id, tags=tags, synchronous=True)
     client.log_text(run_id, record.to_json(), RECORD_ARTIFACT)
