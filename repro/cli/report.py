@@ -4,7 +4,28 @@ from __future__ import annotations
 
 import click
 
+from repro.cli.formats import RegistryChoice, RegistryOption
 from repro.cli.options import output_option, tracking_uri_option, write_output
+
+
+def _tables() -> dict[str, list]:  # type: ignore[type-arg]
+    from repro.rendering.registry import families_of
+
+    return families_of("report")
+
+
+def _table_help() -> str:
+    listed = ", ".join(
+        f"{name} ({', '.join(f.variant for f in fmts)})" for name, fmts in _tables().items()
+    )
+    return (
+        "The table to write: results is mean ± std, CI and n per group of runs; hparams puts "
+        f"one run per column. Each comes in the formats listed: {listed}."
+    )
+
+
+def _format_help() -> str:
+    return "Output format (the formats of each table are listed under --table)."
 
 
 @click.command()
@@ -19,18 +40,22 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
 )
 @click.option(
     "--table",
-    type=click.Choice(["results", "hparams"]),
+    cls=RegistryOption,
+    type=RegistryChoice(lambda: list(_tables())),
     default="results",
     show_default=True,
-    help="results: mean ± std, CI and n per group; hparams: one column per run.",
+    describe=_table_help,
 )
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "latex", "html", "csv"]),
+    cls=RegistryOption,
+    type=RegistryChoice(
+        lambda: list(dict.fromkeys(f.variant for fmts in _tables().values() for f in fmts))
+    ),
     default="md",
     show_default=True,
-    help="hparams tables come as md or latex.",
+    describe=_format_help,
 )
 @click.option(
     "--level",
@@ -58,14 +83,11 @@ def report(
     from repro.files.sources import load_source
     from repro.rendering.api import render
 
-    if table == "hparams" and fmt not in ("md", "latex"):
-        raise UsageError(f"--table hparams comes as md or latex, not {fmt}")
+    by_variant = {f.variant: f for f in _tables()[table]}
+    if fmt not in by_variant:
+        raise UsageError(f"--table {table} comes as {' or '.join(by_variant)}, not {fmt}")
+    output_format = by_variant[fmt]
     records = [load_source(source, tracking_uri) for source in sources]
-    if table == "hparams":
-        options = {"caption": caption} if caption else {}
-        text = render(records, f"hparams-{fmt}", **options)
-    else:
-        text = render(
-            records, f"results-{fmt}", group_by=list(group_by) or None, level=level, caption=caption
-        )
-    write_output(text, output)
+    given = {"group_by": list(group_by) or None, "level": level, "caption": caption}
+    options = {name: value for name, value in given.items() if output_format.takes(name)}
+    write_output(render(records, output_format.name, **options), output)

@@ -1,24 +1,27 @@
-"""CRediT contribution statements: pure context builders and their format registrations.
+"""CRediT contribution statements as documents: who did what, for every journal format.
 
-Each builder turns contributors (a ``Contributors`` file or a ``RunRecord``'s contributors)
-into plain template variables — dicts, lists and strings only, so sandboxed user templates
-get data, never model objects. Role names and URIs come from ``repro.record.credit``.
+:func:`statement` turns contributors (a ``Contributors`` file or a ``RunRecord``'s) into a
+:class:`CreditStatement`: people in author order with their roles in taxonomy order,
+affiliations with stable ids, and for each role who holds it. One small document per format
+adds what that format needs (a style, the JSON-LD graph, CSV rows, a BibTeX key). Role names
+and URIs come from ``repro.record.credit``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass, fields
 from typing import Any
 
+from repro.documents.formatting import bidi_controls, clean_text, join_oxford
 from repro.errors import InvalidInputError, UsageError
 from repro.record import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, Contributors, RunRecord
+from repro.record.contributors import Degree
 from repro.record.credit import CREDIT_VOCAB
-from repro.rendering.filters import bidi_controls, clean_text
-from repro.rendering.registry import OutputFormat, register
 
 TEXT_STYLES = ("elsevier", "role-first", "degrees")
-CSV_HEADER = (
+CSV_HEADER = [
     "order",
     "given_names",
     "family_name",
@@ -29,92 +32,152 @@ CSV_HEADER = (
     "corresponding",
     "affiliations",
     "email",
-)
+]
 _ROLE_ORDER = {role.slug: i for i, role in enumerate(CREDIT_ROLES)}
 CreditSource = Contributors | RunRecord
+
+
+@dataclass(frozen=True)
+class Role:
+    """One role a person holds, with its official name and URI and an optional degree."""
+
+    slug: str
+    name: str
+    uri: str
+    degree: Degree | None
+
+    @property
+    def degree_label(self) -> str | None:
+        """``Lead``/``Equal``/``Supporting``, as JATS writes ``degree-contribution``."""
+        return self.degree.capitalize() if self.degree else None
+
+
+@dataclass(frozen=True)
+class Affiliation:
+    id: str  # aff1, aff2... in order of first appearance
+    name: str
+
+
+@dataclass(frozen=True)
+class Person:
+    """One contributor in author order (``order`` counts from 1)."""
+
+    order: int
+    given_names: str
+    family_name: str
+    full_name: str
+    orcid: str | None
+    orcid_bare: str | None
+    email: str | None
+    corresponding: bool
+    affiliations: list[Affiliation]
+    roles: list[Role]
+
+
+@dataclass(frozen=True)
+class Holder:
+    full_name: str
+    degree: Degree | None
+
+
+@dataclass(frozen=True)
+class RoleHolders:
+    """One role of the taxonomy and the people holding it, in author order."""
+
+    slug: str
+    name: str
+    uri: str
+    holders: list[Holder]
+
+
+@dataclass(frozen=True)
+class CreditStatement:
+    """Who did what: the shared document of every credit format."""
+
+    title: str | None
+    contributors: list[Person]
+    affiliations: list[Affiliation]
+    roles: list[RoleHolders]  # roles in taxonomy order, only those someone holds
+    vocab: str
+    vocab_identifier: str
+
+
+def _parts(document: CreditStatement) -> dict[str, Any]:
+    return {f.name: getattr(document, f.name) for f in fields(CreditStatement)}
 
 
 def as_contributors(source: CreditSource) -> Contributors:
     """The contributors and title of a source; a record without contributors is invalid."""
     if isinstance(source, Contributors):
         return source
-    return source.to_contributors(f"run {source.run.name!r}")
+    try:
+        return source.to_contributors(f"run {source.run.name!r}")
+    except ValueError as exc:
+        raise InvalidInputError(str(exc)) from None
 
 
 def bidi_warnings(source: CreditSource) -> list[str]:
     """Field paths whose text held bidi control characters (they are dropped on output)."""
     people = as_contributors(source)
     found: list[str] = []
-    fields: list[tuple[str, str | None]] = [("title", people.title)]
+    checked: list[tuple[str, str | None]] = [("title", people.title)]
     for i, person in enumerate(people.contributors):
         base = f"contributors[{i}]"
-        fields += [
+        checked += [
             (f"{base}.given_names", person.given_names),
             (f"{base}.family_name", person.family_name),
             (f"{base}.email", person.email),
         ]
-        fields += [(f"{base}.affiliations[{j}]", a) for j, a in enumerate(person.affiliations)]
-    for path, value in fields:
+        checked += [(f"{base}.affiliations[{j}]", a) for j, a in enumerate(person.affiliations)]
+    for path, value in checked:
         codes = bidi_controls(value or "")
         if codes:
             found.append(f"{path}: removed bidi control character(s) {', '.join(codes)}")
     return found
 
 
-def contributor_data(source: CreditSource) -> dict[str, Any]:
-    """The shared context: title, contributors (roles in taxonomy order), affiliations with
-    stable ids (``aff1``…), and for each role used, who holds it and to what degree."""
+def statement(source: CreditSource) -> CreditStatement:
+    """The statement of a contributors file or a record."""
     people = as_contributors(source)
     affiliations: dict[str, str] = {}
-    contributors: list[dict[str, Any]] = []
+    persons: list[Person] = []
     for order, person in enumerate(people.contributors, start=1):
         names = [clean_text(a) for a in person.affiliations]
         for name in names:
             affiliations.setdefault(name, f"aff{len(affiliations) + 1}")
         roles = sorted(person.roles, key=lambda r: _ROLE_ORDER[r.role])
-        contributors.append(
-            {
-                "order": order,
-                "given_names": clean_text(person.given_names),
-                "family_name": clean_text(person.family_name),
-                "full_name": clean_text(person.full_name),
-                "orcid": person.orcid,
-                "orcid_bare": person.orcid_bare,
-                "email": clean_text(person.email) if person.email else None,
-                "corresponding": person.corresponding,
-                "affiliations": [{"id": affiliations[n], "name": n} for n in names],
-                "roles": [
-                    {
-                        "slug": r.role,
-                        "name": r.credit.name,
-                        "uri": r.credit.uri,
-                        "degree": r.degree,
-                        "degree_label": r.degree.capitalize() if r.degree else None,
-                    }
-                    for r in roles
-                ],
-            }
+        persons.append(
+            Person(
+                order=order,
+                given_names=clean_text(person.given_names),
+                family_name=clean_text(person.family_name),
+                full_name=clean_text(person.full_name),
+                orcid=person.orcid,
+                orcid_bare=person.orcid_bare,
+                email=clean_text(person.email) if person.email else None,
+                corresponding=person.corresponding,
+                affiliations=[Affiliation(affiliations[n], n) for n in names],
+                roles=[Role(r.role, r.credit.name, r.credit.uri, r.degree) for r in roles],
+            )
         )
-    by_role: list[dict[str, Any]] = []
+    by_role = []
     for role in CREDIT_ROLES:
         holders = [
-            {"full_name": c["full_name"], "degree": r["degree"]}
-            for c in contributors
-            for r in c["roles"]
-            if r["slug"] == role.slug
+            Holder(p.full_name, r.degree) for p in persons for r in p.roles if r.slug == role.slug
         ]
         if holders:
-            by_role.append(
-                {"slug": role.slug, "name": role.name, "uri": role.uri, "holders": holders}
-            )
-    return {
-        "title": clean_text(people.title) if people.title else None,
-        "contributors": contributors,
-        "affiliations": [{"id": i, "name": n} for n, i in affiliations.items()],
-        "roles": by_role,
-        "vocab": CREDIT_VOCAB,
-        "vocab_identifier": CREDIT_VOCAB_IDENTIFIER,
-    }
+            by_role.append(RoleHolders(role.slug, role.name, role.uri, holders))
+    return CreditStatement(
+        title=clean_text(people.title) if people.title else None,
+        contributors=persons,
+        affiliations=[Affiliation(i, n) for n, i in affiliations.items()],
+        roles=by_role,
+        vocab=CREDIT_VOCAB,
+        vocab_identifier=CREDIT_VOCAB_IDENTIFIER,
+    )
+
+
+# -- the statement as sentences -----------------------------------------------------------------
 
 
 def _check_style(style: str) -> str:
@@ -125,56 +188,123 @@ def _check_style(style: str) -> str:
     return style
 
 
-def _require_roles(data: dict[str, Any], fmt: str) -> None:
-    if not data["roles"]:
+def sentences(document: CreditStatement, style: str = "elsevier") -> str:
+    """The statement in one of ``TEXT_STYLES``:
+
+    - elsevier: "Name: Role, Role. Name: Role." (contributors in author order)
+    - role-first: "Role: A, B, and C." (roles in taxonomy order)
+    - degrees: "Name: Role (lead), Role (supporting)." (elsevier with each degree)
+    """
+    _check_style(style)
+    if style == "role-first":
+        parts = [
+            f"{r.name}: {join_oxford(h.full_name for h in r.holders)}." for r in document.roles
+        ]
+    else:
+        parts = []
+        for person in document.contributors:
+            if not person.roles:
+                continue
+            roles = [
+                r.name + (f" ({r.degree})" if style == "degrees" and r.degree else "")
+                for r in person.roles
+            ]
+            parts.append(f"{person.full_name}: {', '.join(roles)}.")
+    return " ".join(parts)
+
+
+def statement_text(source: CreditSource, style: str = "elsevier") -> str | None:
+    """The statement as text, or None when nobody has a role (e.g. for a card section)."""
+    if isinstance(source, RunRecord) and not any(c.roles for c in source.contributors):
+        return None
+    document = statement(source)
+    return sentences(document, style) if document.roles else None
+
+
+def _require_roles(document: CreditStatement, fmt: str) -> None:
+    if not document.roles:
         raise InvalidInputError(
             f"{fmt}: contributors[*].roles: no contributor has a CRediT role, "
             "so there is no statement to write"
         )
 
 
-def text_context(source: CreditSource, style: str = "elsevier") -> dict[str, Any]:
-    """Context for the plain-text statement in one of ``TEXT_STYLES``."""
-    data = contributor_data(source)
-    _require_roles(data, "credit-text")
-    return {**data, "style": _check_style(style)}
+# -- one document per format --------------------------------------------------------------------
 
 
-def jats_context(source: CreditSource, article: bool = False) -> dict[str, Any]:
-    """Context for a JATS 1.3 ``<contrib-group>`` (or a whole ``<article>`` around it)."""
-    return {**contributor_data(source), "article": bool(article)}
+@dataclass(frozen=True)
+class CreditText(CreditStatement):
+    style: str
+    text: str  # the statement in ``style``
 
 
-def jsonld_context(source: CreditSource, work_type: str = "ScholarlyArticle") -> dict[str, Any]:
-    """Context holding a schema.org JSON-LD document: the work, authors as ordered ``Role``s.
+@dataclass(frozen=True)
+class JatsContribGroup(CreditStatement):
+    article: bool  # wrap the <contrib-group> in a whole <article>
+
+
+@dataclass(frozen=True)
+class CreditJsonLd(CreditStatement):
+    jsonld: dict[str, Any]  # the schema.org graph
+
+
+@dataclass(frozen=True)
+class CreditCsv(CreditStatement):
+    header: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class CreditBibtex(CreditStatement):
+    style: str
+    text: str  # the statement in ``style``, for the ``note`` field
+    key: str
+    biblatex: bool
+    annotations: dict[str, str]
+
+
+def credit_text(source: CreditSource, style: str = "elsevier") -> CreditText:
+    """``credit-text``: the statement in one of ``TEXT_STYLES``."""
+    document = statement(source)
+    _require_roles(document, "credit-text")
+    return CreditText(**_parts(document), style=style, text=sentences(document, style))
+
+
+def credit_jats(source: CreditSource, article: bool = False) -> JatsContribGroup:
+    """``credit-jats``: a JATS 1.3 ``<contrib-group>`` (or a whole ``<article>`` around it)."""
+    return JatsContribGroup(**_parts(statement(source)), article=bool(article))
+
+
+def credit_jsonld(source: CreditSource, work_type: str = "ScholarlyArticle") -> CreditJsonLd:
+    """``credit-jsonld``: schema.org JSON-LD, the work with its authors as ordered ``Role``s.
 
     The ``@context`` is inline (no remote fetch needed to read it); ``roleName`` values are
     typed as IRIs, so each CRediT role is a node, not a string.
     """
     if not re.fullmatch(r"[A-Z][A-Za-z]+", work_type):
         raise UsageError(f"work_type {work_type!r} is not a schema.org type name")
-    data = contributor_data(source)
+    document = statement(source)
     authors: list[dict[str, Any]] = []
-    for person in data["contributors"]:
+    for person in document.contributors:
         node: dict[str, Any] = {
             "@type": "Person",
-            "name": person["full_name"],
-            "givenName": person["given_names"],
-            "familyName": person["family_name"],
+            "name": person.full_name,
+            "givenName": person.given_names,
+            "familyName": person.family_name,
         }
-        if person["orcid"]:
-            node = {"@id": person["orcid"], **node}
-        if person["email"]:
-            node["email"] = person["email"]
-        if person["affiliations"]:
+        if person.orcid:
+            node = {"@id": person.orcid, **node}
+        if person.email:
+            node["email"] = person.email
+        if person.affiliations:
             node["affiliation"] = [
-                {"@type": "Organization", "name": a["name"]} for a in person["affiliations"]
+                {"@type": "Organization", "name": a.name} for a in person.affiliations
             ]
         role: dict[str, Any] = {"@type": "Role", "author": node}
-        if person["roles"]:
-            role["roleName"] = [r["uri"] for r in person["roles"]]
+        if person.roles:
+            role["roleName"] = [r.uri for r in person.roles]
         authors.append(role)
-    document: dict[str, Any] = {
+    graph: dict[str, Any] = {
         "@context": {
             "@vocab": "https://schema.org/",
             "schema": "https://schema.org/",
@@ -182,28 +312,28 @@ def jsonld_context(source: CreditSource, work_type: str = "ScholarlyArticle") ->
         },
         "@type": work_type,
     }
-    if data["title"]:
-        document["name"] = data["title"]
-    document["author"] = {"@list": authors}
-    return {**data, "document": document}
+    if document.title:
+        graph["name"] = document.title
+    graph["author"] = {"@list": authors}
+    return CreditJsonLd(**_parts(document), jsonld=graph)
 
 
-def csv_context(source: CreditSource) -> dict[str, Any]:
-    """Context with the CSV ``header`` and ``rows``: one row per contributor-role; a
-    contributor without roles gets one row with the role columns empty."""
-    data = contributor_data(source)
+def credit_csv(source: CreditSource) -> CreditCsv:
+    """``credit-csv``: one row per contributor-role; a contributor without roles gets one row
+    with the role columns empty."""
+    document = statement(source)
     rows: list[list[Any]] = []
-    for person in data["contributors"]:
-        common = [person["order"], person["given_names"], person["family_name"], person["orcid"]]
+    for person in document.contributors:
+        common = [person.order, person.given_names, person.family_name, person.orcid]
         tail = [
-            person["corresponding"],
-            "; ".join(a["name"] for a in person["affiliations"]),
-            person["email"],
+            person.corresponding,
+            "; ".join(a.name for a in person.affiliations),
+            person.email,
         ]
-        for role in person["roles"] or [None]:
-            cells = [role["name"], role["uri"], role["degree"]] if role else [None] * 3
+        for role in person.roles or [None]:
+            cells = [role.name, role.uri, role.degree] if role else [None] * 3
             rows.append([*common, *cells, *tail])
-    return {**data, "header": list(CSV_HEADER), "rows": rows}
+    return CreditCsv(**_parts(document), header=list(CSV_HEADER), rows=rows)
 
 
 def _key_word(text: str) -> str:
@@ -214,101 +344,37 @@ def _key_word(text: str) -> str:
 _STOP_WORDS = {"a", "an", "the", "on", "of", "for", "and", "in", "to", "with"}
 
 
-def bibtex_key(data: dict[str, Any]) -> str:
+def bibtex_key(document: CreditStatement) -> str:
     """``<first author's family name><first significant title word>``, ASCII letters/digits."""
-    family = _key_word(data["contributors"][0]["family_name"]) if data["contributors"] else ""
-    words = [_key_word(w) for w in (data["title"] or "").split()]
+    people = document.contributors
+    family = _key_word(people[0].family_name) if people else ""
+    words = [_key_word(w) for w in (document.title or "").split()]
     word = next((w for w in words if w and w not in _STOP_WORDS), "")
     return (family + word) or "credit"
 
 
-def bibtex_context(
-    source: CreditSource, style: str = "elsevier", biblatex: bool = False
-) -> dict[str, Any]:
-    """Context for a ``@misc`` entry whose ``note`` is the statement in ``style``; with
-    ``biblatex`` it also carries biblatex data annotations of each author's roles."""
-    data = contributor_data(source)
-    _require_roles(data, "credit-bibtex")
-    return {
-        **data,
-        "style": _check_style(style),
-        "key": bibtex_key(data),
-        "biblatex": bool(biblatex),
-        "annotations": biblatex_annotations(data),
-    }
-
-
-def biblatex_annotations(data: dict[str, Any]) -> dict[str, str]:
+def biblatex_annotations(document: CreditStatement) -> dict[str, str]:
     """biblatex item annotations of the ``author`` list (built from role slugs only):
     ``roles`` as ``1=conceptualization,software; 2=…`` and ``corresponding`` as ``1=corresponding``.
     """
-    people = data["contributors"]
-    roles = [
-        f"{c['order']}={','.join(r['slug'] for r in c['roles'])}" for c in people if c["roles"]
-    ]
-    corresponding = [f"{c['order']}=corresponding" for c in people if c["corresponding"]]
+    people = document.contributors
+    roles = [f"{p.order}={','.join(r.slug for r in p.roles)}" for p in people if p.roles]
+    corresponding = [f"{p.order}=corresponding" for p in people if p.corresponding]
     return {"roles": "; ".join(roles), "corresponding": "; ".join(corresponding)}
 
 
-_ACCEPTS = (Contributors, RunRecord)
-
-register(
-    OutputFormat(
-        name="credit-text",
-        template="credit/text.txt.j2",
-        context=text_context,
-        accepts=_ACCEPTS,
-        suffix=".txt",
-        media_type="text/plain",
-        autoescape=False,
-        description="CRediT statement as text: elsevier, role-first or degrees style.",
+def credit_bibtex(
+    source: CreditSource, style: str = "elsevier", biblatex: bool = False
+) -> CreditBibtex:
+    """``credit-bibtex``: a ``@misc`` entry whose ``note`` is the statement in ``style``; with
+    ``biblatex`` it also carries biblatex data annotations of each author's roles."""
+    document = statement(source)
+    _require_roles(document, "credit-bibtex")
+    return CreditBibtex(
+        **_parts(document),
+        style=style,
+        text=sentences(document, style),
+        key=bibtex_key(document),
+        biblatex=bool(biblatex),
+        annotations=biblatex_annotations(document),
     )
-)
-register(
-    OutputFormat(
-        name="credit-jats",
-        template="credit/jats.xml.j2",
-        context=jats_context,
-        accepts=_ACCEPTS,
-        suffix=".xml",
-        media_type="application/jats+xml",
-        autoescape=True,
-        description="JATS 1.3 <contrib-group> with CRediT roles (article=True: a whole article).",
-    )
-)
-register(
-    OutputFormat(
-        name="credit-jsonld",
-        template="credit/jsonld.json.j2",
-        context=jsonld_context,
-        accepts=_ACCEPTS,
-        suffix=".jsonld",
-        media_type="application/ld+json",
-        autoescape=False,
-        description="schema.org JSON-LD: the work with authors as ordered Roles (CRediT URIs).",
-    )
-)
-register(
-    OutputFormat(
-        name="credit-csv",
-        template="credit/csv.csv.j2",
-        context=csv_context,
-        accepts=_ACCEPTS,
-        suffix=".csv",
-        media_type="text/csv",
-        autoescape=False,
-        description="One row per contributor-role (RFC 4180, formula-injection guarded).",
-    )
-)
-register(
-    OutputFormat(
-        name="credit-bibtex",
-        template="credit/bibtex.bib.j2",
-        context=bibtex_context,
-        accepts=_ACCEPTS,
-        suffix=".bib",
-        media_type="application/x-bibtex",
-        autoescape=False,
-        description="BibTeX @misc with the statement in note (biblatex=True: role annotations).",
-    )
-)

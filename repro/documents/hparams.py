@@ -3,18 +3,28 @@
 Rows are hyperparameters (grouped: architecture, optimisation, regularisation, reproducibility),
 columns are runs. With several runs, rows whose values differ are flagged so a reader sees at a
 glance what changed between them. ``hparams-latex`` (booktabs) and ``hparams-md`` render it.
+A cell is the display text of the setting (from :mod:`repro.documents.formatting`), since
+"differs" means differs as the reader sees it; None is a setting the run did not record.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from repro.documents.formatting import format_value
+from repro.documents.phrases import (
+    clipping_text,
+    early_stopping_text,
+    schedule_text,
+    search_text,
+    seeds_text,
+    teacher_forcing_text,
+    training_of,
+)
 from repro.errors import UsageError
-from repro.record import RunRecord, Training
-from repro.rendering.registry import OutputFormat, register
+from repro.record import RunRecord
 
 Cell = str | None  # display text of one value; None = not recorded
 
@@ -30,26 +40,6 @@ OPTIMIZER_LABELS = {
     "amsgrad": "AMSGrad",
     "dampening": "Dampening",
 }
-
-
-def format_value(value: Any) -> str:
-    """A setting as short display text: 6 significant digits, lists as tuples, dicts as k=v."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
-    if isinstance(value, float):
-        return f"{value:.6g}" if math.isfinite(value) else str(value)
-    if isinstance(value, list | tuple):
-        return "(" + ", ".join(format_value(v) for v in value) + ")"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={format_value(v)}" for k, v in value.items())
-    return "null" if value is None else str(value)
-
-
-def settings_text(name: str, settings: Mapping[str, Any]) -> str:
-    """``Name (k=v, ...)``, or just the name when there are no settings."""
-    return f"{name} ({format_value(settings)})" if settings else name
 
 
 @dataclass(frozen=True)
@@ -91,82 +81,12 @@ class HparamTable:
 Extractor = Callable[[RunRecord], Cell]
 
 
-def _training(record: RunRecord) -> Training:
-    return record.training or Training()
-
-
 def _layers_value(record: RunRecord, pick: Callable[[Any], Any]) -> Cell:
     if record.architecture is None:
         return None
     values = [format_value(pick(layer)) for layer in record.architecture.recurrent_layers]
     unique = list(dict.fromkeys(values))
     return ", ".join(unique)
-
-
-def clipping_text(record: RunRecord) -> Cell:
-    clip = _training(record).gradient_clipping
-    if clip is None:
-        return None
-    if clip.kind == "none":
-        return "none"
-    threshold = "?" if clip.threshold is None else format_value(clip.threshold)
-    if clip.kind == "norm":
-        norm = "" if clip.norm_type is None else f" (p={format_value(clip.norm_type)})"
-        return f"by norm, max {threshold}{norm}"
-    return f"by value, max {threshold}"
-
-
-def schedule_text(record: RunRecord) -> Cell:
-    schedule = _training(record).lr_schedule
-    if schedule is None:
-        return "constant" if record.training and record.training.optimizer else None
-    text = settings_text(schedule.name, schedule.settings)
-    return f"{text}, per {schedule.interval}" if schedule.interval else text
-
-
-def early_stopping_text(record: RunRecord) -> Cell:
-    rule = _training(record).early_stopping
-    if rule is None:
-        return None
-    text = f"{rule.monitor} ({rule.mode}), patience {rule.patience}"
-    if rule.min_delta:
-        text += f", min delta {format_value(rule.min_delta)}"
-    if rule.stopped_epoch is not None:
-        text += f", stopped at epoch {rule.stopped_epoch}"
-    return text
-
-
-def seeds_text(record: RunRecord) -> Cell:
-    seeds = _training(record).seeds
-    if seeds is None:
-        return None
-    named = {
-        k: v
-        for k, v in seeds.model_dump(exclude={"other"}).items()
-        if v is not None  # a seed of 0 is a real seed
-    }
-    named.update(seeds.other)
-    return format_value(named) if named else None
-
-
-def search_text(record: RunRecord) -> Cell:
-    search = _training(record).hyperparameter_search
-    if search is None:
-        return None
-    parts = [search.method]
-    if search.trials is not None:
-        parts.append(f"{search.trials} trials")
-    if search.objective:
-        parts.append(f"objective {search.objective}")
-    return ", ".join(parts)
-
-
-def teacher_forcing_text(record: RunRecord) -> Cell:
-    tf = _training(record).teacher_forcing
-    if tf is None:
-        return None
-    ratio = format_value(tf.ratio)
-    return f"{ratio} ({tf.schedule})" if tf.schedule else ratio
 
 
 def _field(path: str) -> Extractor:
@@ -249,14 +169,14 @@ FIXED_ROWS: tuple[tuple[str, str, Extractor], ...] = (
 def _optimizer_rows(records: Sequence[RunRecord]) -> list[tuple[str, str, Extractor]]:
     keys: list[str] = []
     for record in records:
-        optimizer = _training(record).optimizer
+        optimizer = training_of(record).optimizer
         for key in optimizer.settings if optimizer else ():
             if key not in keys:
                 keys.append(key)
 
     def setting(key: str) -> Extractor:
         def extract(record: RunRecord) -> Cell:
-            optimizer = _training(record).optimizer
+            optimizer = training_of(record).optimizer
             if optimizer is None or key not in optimizer.settings:
                 return None
             return format_value(optimizer.settings[key])
@@ -287,48 +207,31 @@ def hparam_table(records: RunRecord | Sequence[RunRecord]) -> HparamTable:
     )
 
 
-def hparams_context(
+@dataclass(frozen=True)
+class HparamsDocument:
+    """The table with its caption and LaTeX label, for both hparams formats."""
+
+    table: HparamTable
+    several: bool
+    caption: str
+    label: str
+
+
+def hparams(
     source: RunRecord | Sequence[RunRecord],
     *,
     caption: str | None = None,
     label: str = "tab:hparams",
-) -> dict[str, Any]:
-    """Template variables for both hparams formats (pure: the table plus caption and label)."""
+) -> HparamsDocument:
+    """``hparams-latex``/``hparams-md``: the table of one run or several, captioned."""
     table = hparam_table(source)
     several = len(table.runs) > 1
     default_caption = (
         f"Hyperparameters of {len(table.runs)} runs." if several else "Hyperparameters."
     )
-    return {
-        "table": table,
-        "several": several,
-        "caption": default_caption if caption is None else caption,
-        "label": label,
-    }
-
-
-HPARAMS_LATEX = register(
-    OutputFormat(
-        name="hparams-latex",
-        template="tables/hparams.tex.j2",
-        context=hparams_context,
-        accepts=(RunRecord, list, tuple),
-        suffix=".tex",
-        media_type="application/x-latex",
-        autoescape=False,
-        description="Hyperparameter table of one or several runs, LaTeX booktabs.",
+    return HparamsDocument(
+        table=table,
+        several=several,
+        caption=default_caption if caption is None else caption,
+        label=label,
     )
-)
-
-HPARAMS_MD = register(
-    OutputFormat(
-        name="hparams-md",
-        template="tables/hparams.md.j2",
-        context=hparams_context,
-        accepts=(RunRecord, list, tuple),
-        suffix=".md",
-        media_type="text/markdown",
-        autoescape=False,
-        description="Hyperparameter table of one or several runs, Markdown (GFM).",
-    )
-)

@@ -1,13 +1,55 @@
-"""Multi-seed results tables (mean ± std, 95% CI, n): data from repro.report, layout in Jinja."""
+"""Multi-seed results tables (mean ± std, CI, n) as a document: groups of runs by metrics.
+
+The statistics come from :mod:`repro.report.aggregate`; this module lays them out as rows
+(groups of runs) and columns (metric, split), marks the best mean where the direction is
+known, and leaves the layout to the ``results-*`` templates.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
+from repro.documents.formatting import Interval, Spread
 from repro.errors import InvalidInputError
 from repro.record import RunRecord
-from repro.rendering.registry import OutputFormat, register
 from repro.report.aggregate import ResultsTable, aggregate
+
+
+@dataclass(frozen=True)
+class ResultColumn:
+    """One (metric, split) column; ``higher_is_better`` None when no run stated it."""
+
+    name: str
+    split: str | None
+    higher_is_better: bool | None
+
+
+@dataclass(frozen=True)
+class ResultCell:
+    """The runs of one group on one metric: their values and summary."""
+
+    spread: Spread  # mean ± sample std (std None for a single value)
+    n: int
+    interval: Interval | None  # Student-t CI of the mean at the table's level
+    values: list[float]
+    best: bool  # the best mean of its column (direction known, no tie)
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    label: str
+    key: str
+    runs: list[str]
+    cells: list[ResultCell | None]  # one per column; None where the group lacks the metric
+
+
+@dataclass(frozen=True)
+class ResultsDocument:
+    columns: list[ResultColumn]
+    rows: list[ResultRow]
+    level: float
+    group_by: list[str]
+    caption: str | None
 
 
 def _records(source: RunRecord | list[RunRecord]) -> list[RunRecord]:
@@ -27,15 +69,16 @@ def _best(table: ResultsTable, column: tuple[str, str | None]) -> str | None:
     return None if ranked[0][1].mean == ranked[1][1].mean else ranked[0][0]
 
 
-def results_context(
+def results(
     source: RunRecord | list[RunRecord],
     group_by: list[str] | None = None,
     level: float = 0.95,
     caption: str | None = None,
-) -> dict[str, Any]:
+) -> ResultsDocument:
     """Rows = groups of runs, columns = (metric, split); each cell carries its statistics."""
     table = aggregate(_records(source), group_by=group_by)
     columns = []
+    best = {}
     for name, split in table.columns:
         higher = next(
             (
@@ -45,59 +88,25 @@ def results_context(
             ),
             None,
         )
-        columns.append(
-            {
-                "name": name,
-                "split": split,
-                "arrow": {True: "↑", False: "↓"}.get(higher, ""),
-                "best": _best(table, (name, split)),
-            }
-        )
+        columns.append(ResultColumn(name, split, higher))
+        best[(name, split)] = _best(table, (name, split))
     rows = []
     for group in table.groups:
-        cells = []
-        for name, split in table.columns:
-            cell = group.cells.get((name, split))
+        cells: list[ResultCell | None] = []
+        for column in table.columns:
+            cell = group.cells.get(column)
             if cell is None:
                 cells.append(None)
                 continue
             ci = cell.ci(level)
             cells.append(
-                {
-                    "mean": cell.mean,
-                    "std": cell.std,
-                    "n": cell.n,
-                    "ci_low": ci.low if ci else None,
-                    "ci_high": ci.high if ci else None,
-                    "values": list(cell.values),
-                }
+                ResultCell(
+                    spread=Spread(cell.mean, cell.std),
+                    n=cell.n,
+                    interval=None if ci is None else Interval(ci.low, ci.high, level),
+                    values=list(cell.values),
+                    best=best[column] == group.key,
+                )
             )
-        rows.append({"label": group.label, "key": group.key, "runs": group.runs, "cells": cells})
-    return {
-        "columns": columns,
-        "rows": rows,
-        "level": level,
-        "level_pct": f"{level * 100:g}",
-        "group_by": table.group_by,
-        "caption": caption,
-    }
-
-
-for _name, _template, _suffix, _media, _escape, _what in (
-    ("results-md", "results/table.md.j2", ".md", "text/markdown", False, "Markdown"),
-    ("results-latex", "results/table.tex.j2", ".tex", "application/x-latex", False, "LaTeX"),
-    ("results-html", "results/table.html.j2", ".html", "text/html", True, "HTML"),
-    ("results-csv", "results/table.csv.j2", ".csv", "text/csv", False, "CSV"),
-):
-    register(
-        OutputFormat(
-            name=_name,
-            template=_template,
-            context=results_context,
-            accepts=(RunRecord, list),
-            suffix=_suffix,
-            media_type=_media,
-            autoescape=_escape,
-            description=f"Results over seeds (mean ± std, CI, n) as a {_what} table",
-        )
-    )
+        rows.append(ResultRow(group.label, group.key, list(group.runs), cells))
+    return ResultsDocument(columns, rows, level, list(table.group_by), caption)

@@ -1,9 +1,14 @@
-"""``repro.render``: a source (record, contributors, runs) -> text in a registered format."""
+"""``repro.render``: a source (record, contributors, runs, check report) -> text in a format.
+
+The format's document function builds the typed document (pure), then its template renders
+the document's fields, given as top-level template variables.
+"""
 
 from __future__ import annotations
 
-import inspect
+import dataclasses
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +26,13 @@ def render(source: Any, fmt: str, *, template_dir: str | Path | None = None, **o
     """Render ``source`` in the format named ``fmt`` (see ``repro.FORMATS``).
 
     ``template_dir`` holds user templates that shadow built-ins by path and run sandboxed;
-    ``options`` go to the format's context builder (e.g. ``style="role-first"``).
+    ``options`` go to the format's document function (e.g. ``style="role-first"``).
     """
     output = get_format(fmt)
     _check_source(output, source)
     _check_options(output, options)
-    context = output.context(source, **options)
-    env = get_environment(output.autoescape, template_dir)
+    context = template_variables(output, output.document(source, **options))
+    env = get_environment(output.autoescape, template_dir, output.template_dirs)
     try:
         template = env.get_template(output.template)
         return template.render(context)
@@ -60,14 +65,22 @@ def _check_source(output: OutputFormat, source: Any) -> None:
         )
 
 
+def template_variables(output: OutputFormat, document: Any) -> dict[str, Any]:
+    """A document's fields as template variables (shallow: nested values stay typed)."""
+    if dataclasses.is_dataclass(document) and not isinstance(document, type):
+        return {f.name: getattr(document, f.name) for f in dataclasses.fields(document)}
+    if isinstance(document, Mapping):
+        return dict(document)
+    raise TypeError(
+        f"format {output.name!r}: its document function returned a {type(document).__name__}; "
+        "it must return a dataclass instance or a mapping"
+    )
+
+
 def _check_options(output: OutputFormat, options: dict[str, Any]) -> None:
-    params = list(inspect.signature(output.context).parameters.values())[1:]
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return
-    known = [p.name for p in params]
-    unknown = sorted(set(options) - set(known))
+    unknown = sorted(name for name in options if not output.takes(name))
     if unknown:
-        takes = ", ".join(known) or "no options"
+        takes = ", ".join(output.options) or "no options"
         raise UsageError(
             f"format {output.name!r} does not take option(s) {', '.join(unknown)}; "
             f"it takes: {takes}"

@@ -19,7 +19,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from repro.errors import UsageError
-from repro.rendering.filters import FILTERS, neutralise
+from repro.rendering.filters import FILTERS, TEMPLATE_GLOBALS, neutralise
 
 # Largest string/list a sandboxed ``*`` may build, and largest exponent of ``**``.
 MAX_REPEAT_LENGTH = 1_000_000
@@ -74,15 +74,22 @@ def _user_dir(template_dir: str | Path) -> Path:
     return path.resolve()
 
 
-def get_environment(autoescape: bool, template_dir: str | Path | None = None) -> jinja2.Environment:
-    """The (cached) environment for a format's autoescape flag and an optional user dir."""
+def get_environment(
+    autoescape: bool,
+    template_dir: str | Path | None = None,
+    extra_dirs: tuple[str, ...] = (),
+) -> jinja2.Environment:
+    """The (cached) environment for a format's autoescape flag, an optional user dir, and the
+    format's own template directories (searched between the user's and the built-ins)."""
     user = None if template_dir is None else str(_user_dir(template_dir))
-    return _environment(autoescape, user)
+    return _environment(autoescape, user, tuple(str(d) for d in extra_dirs))
 
 
 @functools.cache
-def _environment(autoescape: bool, user_dir: str | None) -> jinja2.Environment:
-    search = [builtin_template_dir()] if user_dir is None else [user_dir, builtin_template_dir()]
+def _environment(
+    autoescape: bool, user_dir: str | None, extra_dirs: tuple[str, ...] = ()
+) -> jinja2.Environment:
+    search = [*([] if user_dir is None else [user_dir]), *extra_dirs, builtin_template_dir()]
     cls = jinja2.Environment if user_dir is None else UserTemplateSandbox
     env = cls(
         loader=jinja2.FileSystemLoader([str(p) for p in search], encoding="utf-8"),
@@ -100,4 +107,5 @@ def _environment(autoescape: bool, user_dir: str | None) -> jinja2.Environment:
         auto_reload=user_dir is not None,
     )
     env.filters.update(FILTERS)
+    env.globals.update(TEMPLATE_GLOBALS)
     return env

@@ -1,16 +1,11 @@
 """Escaping and formatting filters for templates, gathered in one place.
 
 Every string a user controls lands in some format; each format gets its own escaper here
-(LaTeX, BibTeX, CSV, Markdown, JSON; HTML/XML escaping is Jinja's autoescape via markupsafe).
-
-Bidirectional-text policy: explicit bidi controls (U+202A–U+202E embeddings/overrides,
-U+2066–U+2069 isolates, U+200E/U+200F marks) are *removed* from every value a template prints
-(``neutralise``, the environment's ``finalize``), together with characters XML 1.0 forbids.
-They are invisible, carry no letters, and are the tool of "Trojan Source"-style spoofing
-(CVE-2021-42574): an unbalanced U+202E in a name can reverse the text that follows it in a
-rendered statement. Right-to-left scripts (Arabic, Hebrew) still display correctly, because
-their direction comes from the letters themselves. ``bidi_controls`` reports what was found so
-callers can warn the user.
+(LaTeX, BibTeX, CSV, Markdown, JSON, GitHub workflow commands; HTML/XML escaping is Jinja's
+autoescape via markupsafe). Display text of values (numbers, placeholders) comes from
+:mod:`repro.documents.formatting`, whose functions are registered here as filters too, and
+whose :func:`neutralise` (bidi controls and XML-forbidden characters removed) is applied to
+everything a template prints.
 """
 
 from __future__ import annotations
@@ -18,46 +13,36 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import yaml
 from markupsafe import Markup
 
-BIDI_CONTROLS = frozenset(
-    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c"
+from repro.documents.formatting import (
+    BIDI_CONTROLS,
+    MISSING,
+    NOT_RECORDED,
+    NOTHING,
+    Directed,
+    Flagged,
+    Interval,
+    Measure,
+    Number,
+    Spread,
+    arrow,
+    bidi_controls,
+    clean_text,
+    join_oxford,
+    mean_std,
+    neutralise,
+    percent,
+    sig,
+    text,
 )
-# C0 controls other than TAB/LF/CR, plus the non-characters XML 1.0 forbids.
-_XML_FORBIDDEN = frozenset(
-    {chr(c) for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)} | {"\ufffe", "\uffff"}
-)
-_DROP = {ord(ch): None for ch in BIDI_CONTROLS | _XML_FORBIDDEN}
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
-
-def neutralise(value: Any) -> Any:
-    """Drop bidi controls and XML-forbidden characters from a string; other values pass.
-
-    Used as the Jinja ``finalize`` hook, so it applies to everything a template prints.
-    """
-    if isinstance(value, Markup):
-        return Markup(_SURROGATES.sub("\ufffd", str(value).translate(_DROP)))
-    if isinstance(value, str):
-        return _SURROGATES.sub("\ufffd", value.translate(_DROP))
-    return value
-
-
-def clean_text(value: Any) -> str:
-    """``value`` as text with bidi controls and XML-forbidden characters removed (NFC form)."""
-    return unicodedata.normalize("NFC", neutralise("" if value is None else str(value)))
-
-
-def bidi_controls(value: str) -> list[str]:
-    """The bidi control characters in ``value``, as ``U+XXXX`` codes, in order of appearance."""
-    return [f"U+{ord(ch):04X}" for ch in value if ch in BIDI_CONTROLS]
+__all__ = ["BIDI_CONTROLS", "FILTERS", "bidi_controls", "clean_text", "neutralise"]
 
 
 # -- LaTeX and BibTeX --------------------------------------------------------------------------
@@ -140,9 +125,12 @@ def to_json(value: Any, indent: int | None = None) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def to_yaml(value: Any) -> str:
-    """Block-style YAML (safe dumper, key order kept, Unicode as is)."""
-    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=100)
+def to_yaml(value: Any, width: int | None = 100) -> str:
+    """Block-style YAML (safe dumper, key order kept, Unicode as is); ``width=None`` never
+    wraps a line (Hugging Face front matter)."""
+    return yaml.safe_dump(
+        value, sort_keys=False, allow_unicode=True, width=float("inf") if width is None else width
+    )
 
 
 # Characters that start inline markup anywhere (emphasis, code, links, tables, strikethrough,
@@ -171,50 +159,56 @@ def escape_md(value: Any) -> str:
     return text
 
 
+def escape_value(value: Any, escape: Callable[[Any], str]) -> str:
+    """A document value's text with ``escape`` applied to the parts a user wrote (names,
+    units, settings); numbers, spreads and intervals repro formats itself pass unescaped."""
+    if isinstance(value, Measure):
+        shown = escape_value(value.value, escape)
+        return f"{shown} {escape(value.unit)}" if value.unit else shown
+    if isinstance(value, Directed):
+        mark = arrow(value.higher_is_better)
+        return f"{escape(value.label)} {mark}" if mark else escape(value.label)
+    if isinstance(value, Flagged):
+        return escape_value(value.value, escape)
+    if isinstance(value, Number | Spread | Interval | int | float):  # bool is an int: yes/no
+        return text(value)
+    return escape(text(value))
+
+
+def md_value(value: Any, absent: str = "not-recorded") -> str:
+    """A document value in a Markdown table cell; None shows its ``absent`` placeholder."""
+    return text(None, absent) if value is None else escape_value(value, md_cell)
+
+
 def md_cell(value: Any) -> str:
     """A Markdown table cell: :func:`escape_md` (which escapes ``|``); empty for None."""
     return "" if value is None else escape_md(value)
 
 
-# -- Text and numbers -------------------------------------------------------------------------
+# -- figures -----------------------------------------------------------------------------------
 
 
-def join_oxford(items: Iterable[Any], conjunction: str = "and") -> str:
-    """``A``, ``A and B``, ``A, B, and C`` (serial comma)."""
-    words = [str(item) for item in items]
-    if len(words) <= 2:
-        return f" {conjunction} ".join(words)
-    return f"{', '.join(words[:-1])}, {conjunction} {words[-1]}"
+def draw(chart: Any) -> Any:
+    """The figure of a document's :class:`~repro.documents.blocks.Chart` (an SVG ``data:`` URI
+    with title, alt text and caption), or None; matplotlib is imported only when drawing."""
+    if chart is None:
+        return None
+    from repro.rendering.plots import draw as draw_chart
+
+    return draw_chart(chart)
 
 
-def sig(value: Any, digits: int = 3) -> str:
-    """A number to ``digits`` significant digits (``0.000123``, ``1.23e+06``); ints kept."""
-    if value is None:
-        return ""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if not math.isfinite(value):
-        return str(value)
-    return f"{value:#.{digits}g}".rstrip(".") if value else "0"
+# -- GitHub workflow commands -------------------------------------------------------------
 
 
-def _decimals_for(std: float, digits: int) -> int:
-    if std == 0 or not math.isfinite(std):
-        return digits
-    return max(0, digits - 1 - math.floor(math.log10(abs(std))))
+def github_message(value: Any) -> str:
+    """The message of a ``::error ...::message`` command: ``%``, CR and LF escaped."""
+    return clean_text(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def mean_std(mean: Any, std: Any = None, digits: int = 2) -> str:
-    """``mean ± std`` with the mean rounded to the std's precision (``digits`` significant
-    digits of the std); without a std, the mean to 4 significant digits."""
-    if mean is None:
-        return ""
-    if std is None:
-        return sig(mean, 4)
-    decimals = _decimals_for(float(std), digits)
-    return f"{float(mean):.{decimals}f} ± {float(std):.{decimals}f}"
+def github_property(value: Any) -> str:
+    """A property value (``file=``, ``title=``): also ``:`` and ``,`` escaped."""
+    return github_message(value).replace(":", "%3A").replace(",", "%2C")
 
 
 FILTERS: dict[str, Callable[..., Any]] = {
@@ -229,9 +223,23 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "escape_md": escape_md,
     "md": escape_md,
     "md_cell": md_cell,
+    "md_value": md_value,
     "neutralise": neutralise,
     "clean": clean_text,
     "join_oxford": join_oxford,
     "sig": sig,
     "mean_std": mean_std,
+    "text": text,
+    "arrow": arrow,
+    "percent": percent,
+    "github_message": github_message,
+    "github_property": github_property,
+    "draw": draw,
+}
+
+# Names every template may use: the placeholders of repro.documents.formatting.
+TEMPLATE_GLOBALS: dict[str, Any] = {
+    "missing": MISSING,
+    "not_recorded": NOT_RECORDED,
+    "nothing": NOTHING,
 }

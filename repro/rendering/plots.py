@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
+from repro.documents.blocks import Chart
 from repro.record import GradientFlow
 
 History = Mapping[str, Sequence[tuple[int, float]]]
@@ -208,3 +210,21 @@ def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
         "gradients. Non-positive norms are not drawn on the log scale.",
         uri=uri,
     )
+
+
+# -- charts a document asks for (repro.documents.blocks.Chart), by kind -------------------------
+
+CHARTS: dict[str, Callable[[Any], Plot | None]] = {
+    "training-curves": training_curves,
+    "gradient-flow": gradient_flow,
+}
+
+
+def draw(chart: Chart) -> Plot | None:
+    """The figure of a document's chart, or None when its data holds nothing to draw."""
+    try:
+        drawing = CHARTS[chart.kind]
+    except KeyError:
+        known = ", ".join(CHARTS)
+        raise ValueError(f"no drawing for chart kind {chart.kind!r} (known: {known})") from None
+    return drawing(chart.data)

@@ -1,50 +1,124 @@
-"""The output-format registry: a format is a template plus one ``register`` call.
+"""The output-format registry: every consumer (``repro.render``, the CLI) reads this one table.
 
-Built-in formats live in the modules of ``BUILTIN_MODULES``; each registers its formats when
-imported, and this module imports them all once it has defined ``register``.
+A format is one document function (source -> typed document, in ``repro.documents``), one
+template, and one registration. The built-in formats are registered in
+:mod:`repro.rendering.builtin`; other packages add theirs through the ``repro.formats`` entry
+point group (each entry point names an :class:`OutputFormat` or a list of them), loaded the
+first time the registry is read. A plugin that fails to load is logged and skipped.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+import inspect
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
 from typing import Any
 
 from repro.errors import UsageError
 
-BUILTIN_MODULES: tuple[str, ...] = (
-    "repro.documents.credit",
-    "repro.documents.card",
-    "repro.documents.tables",
-    "repro.documents.results",
-)
+ENTRY_POINT_GROUP = "repro.formats"
+logger = logging.getLogger("repro.rendering")
 
 
 @dataclass(frozen=True)
 class OutputFormat:
-    """One output format: which template renders it, from which context, for which sources."""
+    """One output format.
+
+    ``name`` is ``<family>-<variant>`` (``card-md``): the CLI command ``command`` offers the
+    family's variants as ``--format`` choices (``repro card --format md``); every format is
+    also reachable as ``repro render --format NAME``. ``document`` builds what the template
+    shows from the source (a record, contributors, records, a check report) and the format's
+    options, its keyword parameters. ``template_dirs`` are searched after a user's
+    ``--template-dir`` and before the built-in templates (a plugin ships its templates there).
+    """
 
     name: str
+    document: Callable[..., Any]
     template: str
-    context: Callable[..., dict[str, Any]]
     accepts: tuple[type, ...]
     suffix: str
     media_type: str
     autoescape: bool
     description: str
+    command: str | None = None
+    template_dirs: tuple[str, ...] = field(default=())
+
+    @property
+    def family(self) -> str:
+        return self.name.rpartition("-")[0] or self.name
+
+    @property
+    def variant(self) -> str:
+        return self.name.rpartition("-")[2]
+
+    @property
+    def options(self) -> dict[str, inspect.Parameter]:
+        """The keyword options the document function takes (after the source)."""
+        params = list(inspect.signature(self.document).parameters.values())[1:]
+        return {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+
+    def takes(self, option: str) -> bool:
+        """Whether ``option`` is one of this format's options."""
+        params = inspect.signature(self.document).parameters.values()
+        return option in self.options or any(
+            p.kind is inspect.Parameter.VAR_KEYWORD for p in params
+        )
 
 
-FORMATS: dict[str, OutputFormat] = {}
+class _Registry(Mapping[str, OutputFormat]):
+    """Format name -> format, in registration order; filled on first read."""
+
+    def __init__(self) -> None:
+        self._formats: dict[str, OutputFormat] = {}
+        self._loaded = False
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        import repro.rendering.builtin  # noqa: F401  (registers the built-in formats)
+
+        load_entry_points()
+
+    def __getitem__(self, name: str) -> OutputFormat:
+        self._load()
+        return self._formats[name]
+
+    def __iter__(self) -> Iterator[str]:
+        self._load()
+        return iter(list(self._formats))
+
+    def __len__(self) -> int:
+        self._load()
+        return len(self._formats)
+
+    def add(self, fmt: OutputFormat) -> OutputFormat:
+        existing = self._formats.get(fmt.name)
+        if existing is not None and existing != fmt:
+            raise ValueError(f"output format {fmt.name!r} is already registered differently")
+        self._formats[fmt.name] = fmt
+        return fmt
+
+    def discard(self, name: str) -> None:
+        self._formats.pop(name, None)
+
+
+FORMATS = _Registry()
 
 
 def register(fmt: OutputFormat) -> OutputFormat:
-    """Add a format to ``FORMATS``; registering the same definition again is a no-op."""
-    existing = FORMATS.get(fmt.name)
-    if existing is not None and existing != fmt:
-        raise ValueError(f"output format {fmt.name!r} is already registered differently")
-    FORMATS[fmt.name] = fmt
-    return fmt
+    """Add a format; registering the same definition again is a no-op, a different one under a
+    taken name is a ValueError."""
+    if not isinstance(fmt, OutputFormat):
+        raise TypeError(f"register() takes an OutputFormat, got {type(fmt).__name__}")
+    return FORMATS.add(fmt)
+
+
+def unregister(name: str) -> None:
+    """Remove a format (tests, plugins replacing their own); unknown names are ignored."""
+    FORMATS.discard(name)
 
 
 def get_format(name: str) -> OutputFormat:
@@ -52,18 +126,42 @@ def get_format(name: str) -> OutputFormat:
     try:
         return FORMATS[name]
     except KeyError:
-        known = ", ".join(sorted(FORMATS)) or "(none)"
+        known = ", ".join(FORMATS) or "(none)"
         raise UsageError(f"unknown output format {name!r}; known formats: {known}") from None
 
 
-def _load_builtin_formats() -> None:
-    """Import each built-in format module; one not written yet is skipped, other errors raise."""
-    for module in BUILTIN_MODULES:
+def formats_of(command: str) -> dict[str, OutputFormat]:
+    """Variant -> format for the formats a CLI command offers, in registration order."""
+    return {f.variant: f for f in FORMATS.values() if f.command == command}
+
+
+def families_of(command: str) -> dict[str, list[OutputFormat]]:
+    """Family -> its formats, for a command offering several families (``repro report``)."""
+    out: dict[str, list[OutputFormat]] = {}
+    for fmt in FORMATS.values():
+        if fmt.command == command:
+            out.setdefault(fmt.family, []).append(fmt)
+    return out
+
+
+def _formats_in(value: Any, source: str) -> Iterable[OutputFormat]:
+    items = [value] if isinstance(value, OutputFormat) else list(value)
+    for item in items:
+        if not isinstance(item, OutputFormat):
+            raise TypeError(f"{source} gave a {type(item).__name__}, not an OutputFormat")
+    return items
+
+
+def load_entry_points() -> None:
+    """Register the formats other packages declare under the ``repro.formats`` group."""
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        where = f"entry point {entry.name} = {entry.value}"
         try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
-_load_builtin_formats()
+            loaded = entry.load()
+            for fmt in _formats_in(loaded() if callable(loaded) else loaded, where):
+                if fmt.name in FORMATS._formats and FORMATS._formats[fmt.name] != fmt:
+                    logger.warning("repro: %s: format %r is already registered", where, fmt.name)
+                    continue
+                FORMATS.add(fmt)
+        except Exception as exc:  # a broken plugin must not break repro
+            logger.warning("repro: %s could not be loaded: %s: %s", where, type(exc).__name__, exc)

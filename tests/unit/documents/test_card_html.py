@@ -13,7 +13,7 @@ from mlflow import MlflowClient
 from support.cards import EXAMPLE, example_record, metric_history, record_with_diagnostics
 
 import repro
-from repro.documents.card import MISSING
+from repro.documents.formatting import MISSING
 from repro.record import RunInfo, RunRecord
 from repro.tracking.history import CARD_ARTIFACT_PATH, log_card_artifact
 from repro.tracking.history import metric_history as run_history

@@ -17,7 +17,8 @@ from huggingface_hub import ModelCard
 from support.cards import EXAMPLE, example_record, record_with_diagnostics
 
 import repro
-from repro.documents.card import MISSING, front_matter
+from repro.documents.card import front_matter
+from repro.documents.formatting import MISSING
 from repro.record import Interval, Metric, RunInfo, RunRecord
 
 SECTIONS = [

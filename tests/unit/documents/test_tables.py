@@ -13,7 +13,7 @@ from support.cards import (
 )
 
 import repro
-from repro.documents.tables import hparam_table
+from repro.documents.hparams import hparam_table
 from repro.errors import UsageError
 from repro.record import RunInfo, RunRecord
 

@@ -22,7 +22,8 @@ from repro.record import Contributors, RunRecord
 from repro.rendering import filters
 from repro.rendering.api import render
 from repro.rendering.environment import builtin_template_dir
-from repro.rendering.registry import BUILTIN_MODULES, FORMATS, OutputFormat, get_format, register
+from repro.rendering.builtin import BUILTIN_FORMATS
+from repro.rendering.registry import FORMATS, OutputFormat, get_format, register, unregister
 
 ROOT = Path(__file__).resolve().parents[3]
 CONTRIBUTORS = ROOT / "examples" / "records" / "contributors.yaml"
@@ -42,14 +43,14 @@ def scratch_format(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "{% for n in names %}{{ n }}{{ sep }}{% endfor %}\n", encoding="utf-8"
     )
 
-    def context(source: Contributors, sep: str = ";") -> dict[str, object]:
+    def document(source: Contributors, sep: str = ";") -> dict[str, object]:
         return {"names": [c.full_name for c in source.contributors], "sep": sep}
 
     register(
         OutputFormat(
             name="test-names",
             template="mine/names.txt.j2",
-            context=context,
+            document=document,
             accepts=(Contributors,),
             suffix=".txt",
             media_type="text/plain",
@@ -58,7 +59,7 @@ def scratch_format(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         )
     )
     yield "test-names", tmp_path
-    FORMATS.pop("test-names", None)
+    unregister("test-names")
 
 
 # -- registry ---------------------------------------------------------------------------------
@@ -73,7 +74,10 @@ def test_builtin_credit_formats_are_registered_and_public() -> None:
         "application/jats+xml",
         True,
     )
-    assert BUILTIN_MODULES[0] == "repro.documents.credit"
+    assert (
+        jats in BUILTIN_FORMATS
+        and [f.name for f in BUILTIN_FORMATS] == list(FORMATS)[: len(BUILTIN_FORMATS)]
+    )
 
 
 def test_unknown_format_lists_known_ones() -> None:
@@ -92,7 +96,7 @@ def test_registering_a_different_format_under_a_taken_name_fails() -> None:
     assert get_format("credit-jats") is jats
 
 
-def test_a_new_format_is_a_template_plus_one_registration(
+def test_a_new_format_is_a_document_function_a_template_and_one_registration(
     people: Contributors, scratch_format: tuple[str, Path]
 ) -> None:
     name, template_dir = scratch_format

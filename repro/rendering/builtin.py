@@ -1,0 +1,193 @@
+"""The built-in formats: one registration each (document function, template, media type).
+
+Imported by the registry the first time it is read. A new built-in format is one document
+function in ``repro.documents``, one template under ``templates/``, and one entry here.
+"""
+
+from __future__ import annotations
+
+from repro.checks.models import CheckReport
+from repro.documents.card import card_markdown, card_page
+from repro.documents.check import check_report
+from repro.documents.credit import (
+    credit_bibtex,
+    credit_csv,
+    credit_jats,
+    credit_jsonld,
+    credit_text,
+)
+from repro.documents.hparams import hparams
+from repro.documents.results import results
+from repro.record import Contributors, RunRecord
+from repro.rendering.registry import OutputFormat, register
+
+CREDIT_SOURCES = (Contributors, RunRecord)
+RECORDS = (RunRecord, list, tuple)
+
+BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat(
+        name="credit-text",
+        document=credit_text,
+        template="credit/text.txt.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".txt",
+        media_type="text/plain",
+        autoescape=False,
+        description="CRediT statement as text: elsevier, role-first or degrees style.",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-jats",
+        document=credit_jats,
+        template="credit/jats.xml.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".xml",
+        media_type="application/jats+xml",
+        autoescape=True,
+        description="JATS 1.3 <contrib-group> with CRediT roles (article: a whole article).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-jsonld",
+        document=credit_jsonld,
+        template="credit/jsonld.json.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".jsonld",
+        media_type="application/ld+json",
+        autoescape=False,
+        description="schema.org JSON-LD: the work with authors as ordered Roles (CRediT URIs).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-csv",
+        document=credit_csv,
+        template="credit/csv.csv.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".csv",
+        media_type="text/csv",
+        autoescape=False,
+        description="One row per contributor-role (RFC 4180, formula-injection guarded).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-bibtex",
+        document=credit_bibtex,
+        template="credit/bibtex.bib.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".bib",
+        media_type="application/x-bibtex",
+        autoescape=False,
+        description="BibTeX @misc with the statement in note (biblatex: role annotations).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="card-md",
+        document=card_markdown,
+        template="card/card.md.j2",
+        accepts=(RunRecord,),
+        suffix=".md",
+        media_type="text/markdown",
+        autoescape=False,
+        description="Model card in Markdown with Hugging Face metadata (model-index).",
+        command="card",
+    ),
+    OutputFormat(
+        name="card-html",
+        document=card_page,
+        template="card/card.html.j2",
+        accepts=(RunRecord,),
+        suffix=".html",
+        media_type="text/html",
+        autoescape=True,
+        description="One self-contained HTML page with training-curve and gradient-flow plots.",
+        command="card",
+    ),
+    *(
+        OutputFormat(
+            name=f"results-{variant}",
+            document=results,
+            template=f"results/table.{extension}.j2",
+            accepts=RECORDS,
+            suffix=f".{extension}",
+            media_type=media,
+            autoescape=variant == "html",
+            description=f"Results over seeds (mean ± std, CI, n) as a {what} table.",
+            command="report",
+        )
+        for variant, extension, media, what in (
+            ("md", "md", "text/markdown", "Markdown"),
+            ("latex", "tex", "application/x-latex", "LaTeX"),
+            ("html", "html", "text/html", "HTML"),
+            ("csv", "csv", "text/csv", "CSV"),
+        )
+    ),
+    OutputFormat(
+        name="hparams-md",
+        document=hparams,
+        template="hparams/table.md.j2",
+        accepts=RECORDS,
+        suffix=".md",
+        media_type="text/markdown",
+        autoescape=False,
+        description="Hyperparameters of one or several runs side by side, Markdown (GFM).",
+        command="report",
+    ),
+    OutputFormat(
+        name="hparams-latex",
+        document=hparams,
+        template="hparams/table.tex.j2",
+        accepts=RECORDS,
+        suffix=".tex",
+        media_type="application/x-latex",
+        autoescape=False,
+        description="Hyperparameters of one or several runs side by side, LaTeX booktabs.",
+        command="report",
+    ),
+    OutputFormat(
+        name="check-text",
+        document=check_report,
+        template="check/report.txt.j2",
+        accepts=(CheckReport,),
+        suffix=".txt",
+        media_type="text/plain",
+        autoescape=False,
+        description="One line per finding, then the verdict.",
+        command="check",
+    ),
+    OutputFormat(
+        name="check-json",
+        document=check_report,
+        template="check/report.json.j2",
+        accepts=(CheckReport,),
+        suffix=".json",
+        media_type="application/json",
+        autoescape=False,
+        description="The report as JSON: profile, passed, records, findings.",
+        command="check",
+    ),
+    OutputFormat(
+        name="check-github",
+        document=check_report,
+        template="check/report.github.j2",
+        accepts=(CheckReport,),
+        suffix=".txt",
+        media_type="text/plain",
+        autoescape=False,
+        description="GitHub Actions annotations (::error file=...::), then the verdict.",
+        command="check",
+    ),
+    OutputFormat(
+        name="check-junit",
+        document=check_report,
+        template="check/report.junit.xml.j2",
+        accepts=(CheckReport,),
+        suffix=".xml",
+        media_type="application/xml",
+        autoescape=True,
+        description="JUnit XML: one test suite per record, one test case per requirement.",
+        command="check",
+    ),
+)
+
+for _format in BUILTIN_FORMATS:
+    register(_format)
