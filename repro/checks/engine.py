@@ -1,4 +1,4 @@
-"""The check engine: a profile's requirements applied to records (pure: records in, findings out)."""
+"""The check engine: a profile's requirements applied to records (records in, findings out)."""
 
 from __future__ import annotations
 

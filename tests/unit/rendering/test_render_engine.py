@@ -21,8 +21,8 @@ from repro.files.records import load_contributors
 from repro.record import Contributors, RunRecord
 from repro.rendering import filters
 from repro.rendering.api import render
-from repro.rendering.environment import builtin_template_dir
 from repro.rendering.builtin import BUILTIN_FORMATS
+from repro.rendering.environment import builtin_template_dir
 from repro.rendering.registry import FORMATS, OutputFormat, get_format, register, unregister
 
 ROOT = Path(__file__).resolve().parents[3]
