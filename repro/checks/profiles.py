@@ -34,11 +34,16 @@ def profile_from_data(data: object, source: str) -> Profile:
         raise InvalidInputError(f"{source}: not a valid profile", problems) from None
 
 
-@cache
 def load_profile(name_or_path: str) -> Profile:
-    """A built-in profile by name, or a user profile from a ``.yaml``/``.json`` file."""
+    """A built-in profile by name, or a user profile from a ``.yaml``/``.json`` file (read
+    afresh each time; built-ins are read once)."""
     if name_or_path.endswith(PROFILE_SUFFIXES):
         return profile_from_data(read_data(Path(name_or_path)), name_or_path)
+    return _builtin_profile(name_or_path)
+
+
+@cache
+def _builtin_profile(name_or_path: str) -> Profile:
     resource = resources.files("repro.checks") / "profiles" / f"{name_or_path}.yaml"
     if not resource.is_file():
         known = ", ".join(builtin_profiles())

@@ -10,7 +10,7 @@ import click
 
 from repro.errors import ReproError
 
-# command name -> "module:attribute"; one module per command (see DESIGN.md).
+# command name -> "module:attribute"; one module per command (see docs/architecture.md).
 COMMANDS: dict[str, str] = {
     "card": "repro.cli.card:card",
     "check": "repro.cli.check:check",

@@ -25,6 +25,7 @@ from repro.documents.blocks import (
     Prose,
     Table,
 )
+from repro.documents.credit import statement_text
 from repro.documents.formatting import (
     Directed,
     Flagged,
@@ -501,8 +502,6 @@ def reproducibility(inputs: CardInputs) -> Blocks:
 
 def contributions(inputs: CardInputs) -> Blocks:
     """The CRediT statement, in the card's style."""
-    from repro.documents.credit import statement_text
-
     statement = statement_text(inputs.record, inputs.credit_style)
     return [Prose([statement] if statement else None)]
 

@@ -41,6 +41,7 @@ class Suite:
     """One record's results (a JUnit test suite)."""
 
     record: str
+    file: str | None
     tests: int
     failures: int  # unmet error-level requirements
     cases: list[Case]
@@ -86,7 +87,7 @@ def check_report(report: CheckReport, files: dict[str, str] | None = None) -> Ch
         failing = {e.id: e for e in entries if e.record == record}
         cases = [Case(r.id, r.message, failing.get(r.id)) for r in report.profile.requirements]
         errors = sum(1 for e in failing.values() if e.severity == "error")
-        suites.append(Suite(record, len(cases), errors, cases))
+        suites.append(Suite(record, files.get(record), len(cases), errors, cases))
     verdict = "PASSED" if report.passed else "FAILED"
     summary = (
         f"{verdict}: profile {report.profile.name}, {len(report.records)} record(s), "

@@ -17,7 +17,8 @@ from jinja2.sandbox import SecurityError
 
 from repro.errors import UsageError
 from repro.rendering.environment import get_environment
-from repro.rendering.registry import FORMATS, OutputFormat, get_format
+from repro.rendering.format import OutputFormat
+from repro.rendering.registry import FORMATS, get_format
 
 __all__ = ["FORMATS", "render"]
 

@@ -1,7 +1,8 @@
-"""The built-in formats: one registration each (document function, template, media type).
+"""The built-in formats: one entry each (document function, template, media type, command).
 
-Imported by the registry the first time it is read. A new built-in format is one document
-function in ``repro.documents``, one template under ``templates/``, and one entry here.
+The registry registers them, in this order, the first time it is read. A new built-in format
+is one document function in ``repro.documents``, one template under ``templates/``, and one
+entry here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from repro.documents.credit import (
 from repro.documents.hparams import hparams
 from repro.documents.results import results
 from repro.record import Contributors, RunRecord
-from repro.rendering.registry import OutputFormat, register
+from repro.rendering.format import OutputFormat
 
 CREDIT_SOURCES = (Contributors, RunRecord)
 RECORDS = (RunRecord, list, tuple)
@@ -188,6 +189,3 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
         command="check",
     ),
 )
-
-for _format in BUILTIN_FORMATS:
-    register(_format)

@@ -1,7 +1,7 @@
 """The output-format registry: every consumer (``repro.render``, the CLI) reads this one table.
 
 A format is one document function (source -> typed document, in ``repro.documents``), one
-template, and one registration. The built-in formats are registered in
+template, and one registration. The built-in formats are listed in
 :mod:`repro.rendering.builtin`; other packages add theirs through the ``repro.formats`` entry
 point group (each entry point names an :class:`OutputFormat` or a list of them), loaded the
 first time the registry is read. A plugin that fails to load is logged and skipped.
@@ -9,62 +9,28 @@ first time the registry is read. A plugin that fails to load is logged and skipp
 
 from __future__ import annotations
 
-import inspect
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from typing import Any
 
 from repro.errors import UsageError
+from repro.rendering.format import OutputFormat
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FORMATS",
+    "OutputFormat",
+    "families_of",
+    "formats_of",
+    "get_format",
+    "load_entry_points",
+    "register",
+    "unregister",
+]
 
 ENTRY_POINT_GROUP = "repro.formats"
 logger = logging.getLogger("repro.rendering")
-
-
-@dataclass(frozen=True)
-class OutputFormat:
-    """One output format.
-
-    ``name`` is ``<family>-<variant>`` (``card-md``): the CLI command ``command`` offers the
-    family's variants as ``--format`` choices (``repro card --format md``); every format is
-    also reachable as ``repro render --format NAME``. ``document`` builds what the template
-    shows from the source (a record, contributors, records, a check report) and the format's
-    options, its keyword parameters. ``template_dirs`` are searched after a user's
-    ``--template-dir`` and before the built-in templates (a plugin ships its templates there).
-    """
-
-    name: str
-    document: Callable[..., Any]
-    template: str
-    accepts: tuple[type, ...]
-    suffix: str
-    media_type: str
-    autoescape: bool
-    description: str
-    command: str | None = None
-    template_dirs: tuple[str, ...] = field(default=())
-
-    @property
-    def family(self) -> str:
-        return self.name.rpartition("-")[0] or self.name
-
-    @property
-    def variant(self) -> str:
-        return self.name.rpartition("-")[2]
-
-    @property
-    def options(self) -> dict[str, inspect.Parameter]:
-        """The keyword options the document function takes (after the source)."""
-        params = list(inspect.signature(self.document).parameters.values())[1:]
-        return {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
-
-    def takes(self, option: str) -> bool:
-        """Whether ``option`` is one of this format's options."""
-        params = inspect.signature(self.document).parameters.values()
-        return option in self.options or any(
-            p.kind is inspect.Parameter.VAR_KEYWORD for p in params
-        )
 
 
 class _Registry(Mapping[str, OutputFormat]):
@@ -78,8 +44,10 @@ class _Registry(Mapping[str, OutputFormat]):
         if self._loaded:
             return
         self._loaded = True
-        import repro.rendering.builtin  # noqa: F401  (registers the built-in formats)
+        from repro.rendering.builtin import BUILTIN_FORMATS
 
+        for fmt in BUILTIN_FORMATS:
+            self.add(fmt)
         load_entry_points()
 
     def __getitem__(self, name: str) -> OutputFormat:
