@@ -41,6 +41,7 @@ class _Registry(Mapping[str, OutputFormat]):
         self._loaded = False
 
     def _load(self) -> None:
+        """Register the built-ins, then the plugins' formats (once)."""
         if self._loaded:
             return
         self._loaded = True
@@ -81,6 +82,7 @@ def register(fmt: OutputFormat) -> OutputFormat:
     taken name is a ValueError."""
     if not isinstance(fmt, OutputFormat):
         raise TypeError(f"register() takes an OutputFormat, got {type(fmt).__name__}")
+    FORMATS._load()  # built-ins and plugins first, so they keep their places and names
     return FORMATS.add(fmt)
 
 
