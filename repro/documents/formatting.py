@@ -46,15 +46,18 @@ _XML_FORBIDDEN = frozenset(
 )
 _DROP = {ord(ch): None for ch in BIDI_CONTROLS | _XML_FORBIDDEN}
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# Any character neutralise changes: one search decides whether a string needs the work.
+_UNSAFE = re.compile(
+    "[" + "".join(sorted(BIDI_CONTROLS | _XML_FORBIDDEN)) + "\ud800-\udfff]"
+)
 
 
 def neutralise(value: Any) -> Any:
     """Drop bidi controls and XML-forbidden characters from a string; other values pass."""
-    if isinstance(value, Markup):
-        return Markup(_SURROGATES.sub("\ufffd", str(value).translate(_DROP)))
-    if isinstance(value, str):
-        return _SURROGATES.sub("\ufffd", value.translate(_DROP))
-    return value
+    if not isinstance(value, str) or not _UNSAFE.search(value):
+        return value
+    cleaned = _SURROGATES.sub("\ufffd", str(value).translate(_DROP))
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
 
 
 def clean_text(value: Any) -> str:
@@ -259,6 +262,8 @@ def text(value: Any, absent: str = "not-recorded") -> str:
         return PLACEHOLDERS[absent]
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, int | float):  # bool too: digits, signs and yes/no need no cleaning
+        return format_value(value)
     if isinstance(value, Number | Spread | Interval | Measure | Directed | Flagged):
         return clean_text(str(value))
     return clean_text(format_value(value))

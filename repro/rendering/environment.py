@@ -67,6 +67,24 @@ def builtin_template_dir() -> Path:
     )
 
 
+class BuiltinLoader(jinja2.FileSystemLoader):
+    """The built-in templates do not change while repro runs, so a name found missing once (a
+    section without its own partial) is not looked up on disk again."""
+
+    def __init__(self, searchpath: list[str]) -> None:
+        super().__init__(searchpath, encoding="utf-8")
+        self._missing: set[str] = set()
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> Any:
+        if template in self._missing:
+            raise jinja2.TemplateNotFound(template)
+        try:
+            return super().get_source(environment, template)
+        except jinja2.TemplateNotFound:
+            self._missing.add(template)
+            raise
+
+
 def _user_dir(template_dir: str | Path) -> Path:
     path = Path(template_dir).expanduser()
     if not path.is_dir():
@@ -91,8 +109,14 @@ def _environment(
 ) -> jinja2.Environment:
     search = [*([] if user_dir is None else [user_dir]), *extra_dirs, builtin_template_dir()]
     cls = jinja2.Environment if user_dir is None else UserTemplateSandbox
+    paths = [str(p) for p in search]
+    loader = (
+        BuiltinLoader(paths)
+        if user_dir is None
+        else jinja2.FileSystemLoader(paths, encoding="utf-8")
+    )
     env = cls(
-        loader=jinja2.FileSystemLoader([str(p) for p in search], encoding="utf-8"),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(
             enabled_extensions=AUTOESCAPE_EXTENSIONS if autoescape else (),
