@@ -60,3 +60,18 @@ def measure(script: Path, args: list[str], tree: Path | None) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{script.name} --measure failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def side_by_side(
+    script: Path, args: list[str], against: str, rounds: int
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``rounds`` measurements of the current tree and of ``against``, alternating; the second
+    list is empty when git cannot give that commit."""
+    now: list[dict[str, Any]] = []
+    before: list[dict[str, Any]] = []
+    with tree_at(against) as tree:
+        for _ in range(rounds):
+            if tree is not None:
+                before.append(measure(script, args, tree))
+            now.append(measure(script, args, None))
+    return now, before

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _before import BEFORE_RESHAPE, measure, tree_at
+from _before import BEFORE_RESHAPE, side_by_side
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "records" / "lstm-adding.yaml"
@@ -97,12 +97,7 @@ def main() -> None:
 
     script = Path(__file__)
     passed = ["--runs", str(args.runs), "--repeats", str(args.repeats)]
-    now_rounds, before_rounds = [], []
-    with tree_at(args.against) as before_tree:
-        for _ in range(args.rounds):
-            if before_tree is not None:
-                before_rounds.append(measure(script, passed, before_tree))
-            now_rounds.append(measure(script, passed, None))
+    now_rounds, before_rounds = side_by_side(script, passed, args.against, args.rounds)
     now = {k: statistics.median(r[k] for r in now_rounds) for k in now_rounds[0]}
     before = (
         {k: statistics.median(r[k] for r in before_rounds) for k in before_rounds[0]}

@@ -131,13 +131,11 @@ def write_everything(outcomes: list[Outcome], out: Outputs) -> tuple[list[RunRec
 def check_report(records: list[RunRecord], out: Outputs) -> str:
     """Check every record against the ML reproducibility profile; a one-line verdict."""
     try:
-        from repro.checks.output import format_report
-
         report = repro.check(records, profile="ml-reproducibility")
     except (ImportError, AttributeError) as exc:
         out.skipped.append(("check-report.txt", f"repro check is not available ({exc})"))
         return "check report: not available yet"
-    out.write(out.root / "check-report.txt", lambda: format_report(report, "text"))
+    out.render(out.root / "check-report.txt", report, "check-text")
     verdict = "passed" if report.passed else "FAILED"
     return (
         f"check ({report.profile.name}): {verdict}, {len(report.errors)} error(s), "

@@ -5,7 +5,12 @@ from __future__ import annotations
 import click
 
 from repro.cli.formats import applicable, format_option
-from repro.cli.options import output_option, tracking_uri_option, write_output
+from repro.cli.options import (
+    output_option,
+    template_dir_option,
+    tracking_uri_option,
+    write_output,
+)
 from repro.documents.credit import TEXT_STYLES
 
 
@@ -21,12 +26,7 @@ from repro.documents.credit import TEXT_STYLES
 )
 @click.option("--article", is_flag=True, help="jats: wrap the <contrib-group> in an <article>.")
 @click.option("--biblatex", is_flag=True, help="bibtex: add biblatex role annotations.")
-@click.option(
-    "--template-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Directory of templates overriding the built-in ones by path (run sandboxed).",
-)
+@template_dir_option
 @output_option
 @tracking_uri_option
 def credit(

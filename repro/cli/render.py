@@ -8,7 +8,12 @@ from typing import Any
 import click
 
 from repro.cli.formats import RegistryChoice
-from repro.cli.options import output_option, tracking_uri_option, write_output
+from repro.cli.options import (
+    output_option,
+    template_dir_option,
+    tracking_uri_option,
+    write_output,
+)
 
 
 def _names() -> list[str]:
@@ -58,12 +63,7 @@ def _option(text: str) -> tuple[str, Any]:
     help="An option of the format's document (repeatable), e.g. -O style=role-first; "
     'VALUE is read as JSON when it parses (true, 3, ["a"]), else as text.',
 )
-@click.option(
-    "--template-dir",
-    type=click.Path(file_okay=False),
-    default=None,
-    help="Directory of templates overriding the built-in ones by path (run sandboxed).",
-)
+@template_dir_option
 @output_option
 @tracking_uri_option
 def render(

@@ -47,9 +47,7 @@ _XML_FORBIDDEN = frozenset(
 _DROP = {ord(ch): None for ch in BIDI_CONTROLS | _XML_FORBIDDEN}
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Any character neutralise changes: one search decides whether a string needs the work.
-_UNSAFE = re.compile(
-    "[" + "".join(sorted(BIDI_CONTROLS | _XML_FORBIDDEN)) + "\ud800-\udfff]"
-)
+_UNSAFE = re.compile("[" + "".join(sorted(BIDI_CONTROLS | _XML_FORBIDDEN)) + "\ud800-\udfff]")
 
 
 def neutralise(value: Any) -> Any:
