@@ -8,7 +8,7 @@ hparams-md. The first render of each format is reported apart ("first", which in
 compiling templates and, for card-html, importing matplotlib); the rest are medians over
 repetitions. Processes alternate between the current tree and the earlier commit
 (``--against``, default the last commit before the reshape; see benchmarks/_before.py), and
-each figure is the median over rounds. Ratios: now / before, and now / loading the record.
+each figure is the median over rounds. Ratios: now / before, and median render / record load.
 
     .venv/bin/python benchmarks/bench_render_cards.py [--repeats 7] [--rounds 3] [--against REV]
 """
@@ -116,17 +116,20 @@ def main() -> None:
         f"example record: {EXAMPLE.relative_to(ROOT)}; {args.rounds} rounds x {args.repeats} "
         f"repetitions, medians; {against}"
     )
+    print(f"{'':<22}{'first render (ms)':>24}{'median render (ms)':>32}")
     print(
-        f"{'step':<22}{'first ms':>10}{'before ms':>11}{'now ms':>9}{'now/before':>12}"
+        f"{'step':<22}{'before':>8}{'now':>8}{'ratio':>8}{'before':>9}{'now':>8}{'ratio':>8}"
         f"{'x load':>8}{'output':>11}"
     )
     for name in ("load record (YAML)", *CASES):
         row = now[name]
-        was = before[name]["median"] if before else math.nan
+        was = before[name] if before else {"first": math.nan, "median": math.nan}
         size = f"{row['bytes'] / 1024:>9.1f} KiB" if "bytes" in row else ""
         print(
-            f"{name:<22}{row['first'] * 1e3:>10.2f}{was * 1e3:>11.2f}{row['median'] * 1e3:>9.2f}"
-            f"{row['median'] / was:>12.2f}{row['median'] / load:>8.1f}{size:>11}"
+            f"{name:<22}{was['first'] * 1e3:>8.1f}{row['first'] * 1e3:>8.1f}"
+            f"{row['first'] / was['first']:>8.2f}{was['median'] * 1e3:>9.2f}"
+            f"{row['median'] * 1e3:>8.2f}{row['median'] / was['median']:>8.2f}"
+            f"{row['median'] / load:>8.1f}{size:>11}"
         )
 
 
