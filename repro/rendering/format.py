@@ -33,6 +33,8 @@ class OutputFormat:
 
     @property
     def family(self) -> str:
+        """``card`` of ``card-md``, ``expected-max`` of ``expected-max-md`` (the variant is the
+        part after the last hyphen)."""
         return self.name.rpartition("-")[0] or self.name
 
     @property
@@ -43,7 +45,8 @@ class OutputFormat:
     def options(self) -> dict[str, inspect.Parameter]:
         """The keyword options the document function takes (after the source)."""
         params = list(inspect.signature(self.document).parameters.values())[1:]
-        return {p.name: p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD}
+        keyword = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return {p.name: p for p in params if p.kind in keyword}
 
     def takes(self, option: str) -> bool:
         """Whether ``option`` is one of this format's options."""

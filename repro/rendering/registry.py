@@ -10,6 +10,7 @@ first time the registry is read. A plugin that fails to load is logged and skipp
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from typing import Any
@@ -39,17 +40,25 @@ class _Registry(Mapping[str, OutputFormat]):
     def __init__(self) -> None:
         self._formats: dict[str, OutputFormat] = {}
         self._loaded = False
+        self._loading = False  # a plugin module may call register() while it is imported
+        self._lock = threading.RLock()
 
     def _load(self) -> None:
-        """Register the built-ins, then the plugins' formats (once)."""
+        """Register the built-ins, then the plugins' formats (once; other threads wait)."""
         if self._loaded:
             return
-        self._loaded = True
-        from repro.rendering.builtin import BUILTIN_FORMATS
+        with self._lock:
+            if self._loaded or self._loading:
+                return
+            self._loading = True
+            try:
+                from repro.rendering.builtin import BUILTIN_FORMATS
 
-        for fmt in BUILTIN_FORMATS:
-            self.add(fmt)
-        load_entry_points()
+                for fmt in BUILTIN_FORMATS:
+                    self.add(fmt)
+                load_entry_points()
+            finally:
+                self._loading, self._loaded = False, True
 
     def __getitem__(self, name: str) -> OutputFormat:
         self._load()
