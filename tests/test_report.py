@@ -93,23 +93,6 @@ def test_diff_lists_changed_added_and_removed_fields() -> None:
     assert diff_records(left, left) == []
 
 
-def test_diff_cli(tmp_path: Path) -> None:
-    a, b = tmp_path / "a.yaml", tmp_path / "b.json"
-    variant(0, 0.1).save(a)
-    variant(0, 0.1, lr=0.003).save(b)
-    result = subprocess.run(
-        [sys.executable, "-m", "repro", "diff", str(a), str(b)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0
-    assert (
-        "training.optimizer.settings.lr" in result.stdout
-        and "2 field(s) differ" in result.stdout  # lr and run.name
-    )
-
-
 def seeds_by_cell() -> list[repro.RunRecord]:
     return [
         variant(s, 0.1 * s + (0.5 if c == "gru" else 0.0), cell=c)
