@@ -238,8 +238,9 @@ def budget_curves(
     """One expected-maximum curve per search: trials sharing ``hyperparameter_search`` (method,
     space, objective, trials) and experiment, or per ``group_by`` value. Every record must be a
     trial of a random search (else InvalidInputError). ``metric`` defaults to the search
-    objective; a trial without it, or one that failed, is a trial without a score. Records
-    are read once; only each trial's results are kept."""
+    objective; a trial that did not record it (failed, pruned before any evaluation) or whose
+    score is not finite (diverged) is a trial without a score. Records are read once; only
+    each trial's results are kept."""
     paths = [check_path(p) for p in group_by or []]
     trials: list[_Seen] = []
     for record in records:

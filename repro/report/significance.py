@@ -133,10 +133,15 @@ class Significance:
 
 
 def welch_test(a: Sequence[float], b: Sequence[float]) -> Welch:
-    """Welch's t-test of equal means (two-sided), as scipy computes it."""
+    """Welch's t-test of equal means (two-sided), as scipy computes it (NaN p when neither group
+    varies and their means are equal)."""
+    import warnings
+
     from scipy import stats
 
-    result = stats.ttest_ind(a, b, equal_var=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # near-identical scores: scipy warns
+        result = stats.ttest_ind(a, b, equal_var=False)
     return Welch(
         statistic=float(result.statistic), df=float(result.df), p_value=float(result.pvalue)
     )
@@ -314,7 +319,9 @@ def compare(
     d = _cohens_d(a, b)
     power = welch_power(d, len(a), len(b), alpha) if d is not None else None
     note = None
-    if power is not None and d is not None and power < POWER:
+    if not math.isfinite(welch.p_value):
+        note = "every run of both groups scored the same: the t-test is undefined"
+    elif power is not None and d is not None and power < POWER:
         needed = runs_for_power(d, alpha)
         more = f"; about {needed} runs per group would give {POWER:.0%}" if needed else ""
         note = (
@@ -329,7 +336,7 @@ def compare(
         n_b=len(b),
         difference=difference,
         welch=welch,
-        p_adjusted=welch.p_value,
+        p_adjusted=welch.p_value if math.isfinite(welch.p_value) else None,
         aso_ab=aso_ab,
         aso_ba=aso_ba,
         interval=interval[0] if interval else None,
@@ -368,7 +375,7 @@ def significance(
                 seed=seed,
             )
         )
-    tested = [c for c in result.comparisons if c.welch is not None]
+    tested = [c for c in result.comparisons if c.p_adjusted is not None]
     if correction and tested:
         adjusted = holm([c.welch.p_value for c in tested])  # type: ignore[union-attr]
         lookup = dict(zip(map(id, tested), adjusted, strict=True))
