@@ -82,8 +82,8 @@ def test_a_changed_run_is_read_afresh(
     records = {r.run.name: r for r in load_records(["sweep"], cache_dir=tmp_path, stats=stats)}
     assert records["lstm-seed0"].results[0].value == 0.5
     assert stats.cached == 5
-    entries = list((tmp_path).rglob(f"{sweep[0]}.*.json"))
-    assert len(entries) == 1  # the stale entry was replaced
+    (entry,) = tmp_path.rglob(f"{sweep[0]}.json")  # the stale entry was replaced
+    assert b"4102444800000" in entry.read_bytes().split(b"\n", 1)[0]
 
 
 def test_search_runs_fallback_reads_the_same(sweep: list[str], tmp_path: Path, monkeypatch) -> None:
@@ -130,3 +130,50 @@ def test_report_cli_over_an_experiment(
     )
     assert by_id.returncode == 0, by_id.stderr
     assert "| 3 |" in by_id.stdout
+
+
+def test_a_broken_record_names_the_run_and_field(sweep: list[str], tracking_store: str) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_store)
+    client.log_text(
+        sweep[1], '{"run": {"name": "x"}, "training": {"batch_size": -1}}', "repro/record.json"
+    )
+    with pytest.raises(InvalidInputError, match=rf"runs:/{sweep[1]}/repro/record.json") as info:
+        list(load_records(["sweep"], use_cache=False))
+    assert "training.batch_size" in str(info.value)
+
+
+@pytest.mark.server
+@pytest.mark.postgres
+def test_through_a_server_and_on_postgresql(mlflow_server, postgres_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Over HTTP: search_runs pages and artifact downloads (mlflow-artifacts:/); on the
+    server's PostgreSQL database itself: the SQL listing lists the same runs."""
+    import uuid
+
+    from mlflow import MlflowClient
+
+    experiment = f"bulk-{uuid.uuid4().hex[:8]}"
+    ids = []
+    for i in range(3):
+        record = seed(i)
+        record.run.experiment = experiment
+        ids.append(log_record(record, tracking_uri=mlflow_server.url))
+    stats = Loaded()
+    names = [
+        r.run.name
+        for r in load_records([experiment], mlflow_server.url, cache_dir=tmp_path, stats=stats)
+    ]
+    assert sorted(names) == ["lstm-seed0", "lstm-seed1", "lstm-seed2"]
+    again = Loaded()
+    assert (
+        len(list(load_records([experiment], mlflow_server.url, cache_dir=tmp_path, stats=again)))
+        == 3
+    )
+    assert again.cached == 3
+    direct = MlflowClient(postgres_db.uri)
+    assert bulk._sql_store(direct) is not None
+    experiment_id = direct.get_experiment_by_name(experiment).experiment_id
+    listed = [ref.run_id for ref in bulk.list_runs(direct, [experiment_id])]
+    searched = [ref.run_id for ref in bulk._list_search(direct, [experiment_id], 1000)]
+    assert sorted(listed) == sorted(searched) == sorted(ids)

@@ -52,7 +52,9 @@ SEARCH_LIMIT = 20_000  # subsets tried when looking for the fewest label fields
 
 def configuration(record: RunRecord) -> dict[str, Any]:
     """What the user chose for this run (see the module docstring); seed-free by construction."""
-    data = record.to_dict()
+    data = record.model_dump(
+        mode="json", exclude_none=True, include={"architecture", "training", "data"}
+    )
     training = dict(data.get("training", {}))
     training.pop("seeds", None)
     init = training.get("initialisation")

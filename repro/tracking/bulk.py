@@ -10,9 +10,10 @@ artifact download per run, one after another. Here:
   ``mlflow server`` over HTTP) are listed with ``search_runs`` and its page token. Should the
   SQL listing fail (a future MLflow changing its models), the listing falls back to
   ``search_runs``.
-* Records (``repro/record.json``) are read by a small thread pool, a bounded window ahead of
-  the consumer, and yielded in listing order: memory holds a window of records, not all.
-  Local artifact stores are read in place; others are downloaded.
+* Records (``repro/record.json``) are fetched by a small thread pool (I/O only: downloads
+  overlap), a bounded window ahead of the consumer, then parsed and validated in order in
+  the consumer's thread (CPU work gains nothing from threads under the GIL): memory holds a
+  window of records, not all. Local artifact stores are read in place; others downloaded.
 * A finished run's record no longer changes, so it is cached on disk keyed by tracking URI,
   run id, status and end time (:class:`RecordCache`); a run still running is always re-read.
 """
@@ -72,7 +73,9 @@ def default_cache_dir() -> Path:
 
 
 class RecordCache:
-    """Record JSON of ended runs, one file per (run id, end time) under a folder per store."""
+    """Record JSON of ended runs, one file per run under a folder per store. The file's first
+    line names the run's status and end time it was read at; a run that ended again (a new end
+    time, e.g. after ``repro sync``) no longer matches and is read afresh, then overwritten."""
 
     def __init__(self, directory: str | Path, tracking_uri: str) -> None:
         store = hashlib.sha256(tracking_uri.encode()).hexdigest()[:16]
@@ -83,30 +86,32 @@ class RecordCache:
         return ref.status in TERMINAL and ref.end_time is not None
 
     def _path(self, ref: RunRef) -> Path:
-        return self.root / ref.run_id[:2] / f"{ref.run_id}.{ref.status}.{ref.end_time}.json"
+        return self.root / ref.run_id[:2] / f"{ref.run_id}.json"
+
+    @staticmethod
+    def _key(ref: RunRef) -> bytes:
+        return json.dumps({"status": ref.status, "end_time": ref.end_time}).encode()
 
     def get(self, ref: RunRef) -> bytes | None:
         if not self.cacheable(ref):
             return None
         try:
-            return self._path(ref).read_bytes()
+            data = self._path(ref).read_bytes()
         except OSError:
             return None
+        key, _, record = data.partition(b"\n")
+        return record if key == self._key(ref) and record else None
 
     def put(self, ref: RunRef, data: bytes) -> None:
-        """Store atomically and drop the run's older entries; a cache that cannot be written
-        is skipped (it only saves time)."""
+        """Store atomically; a cache that cannot be written is skipped (it only saves time)."""
         if not self.cacheable(ref):
             return
         path = self._path(ref)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            for old in path.parent.glob(f"{ref.run_id}.*.json"):
-                if old != path:
-                    old.unlink(missing_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
             with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
+                handle.write(self._key(ref) + b"\n" + data)
             os.replace(tmp, path)
         except OSError as exc:
             logger.debug("repro: record cache not written (%s): %s", path, exc)
@@ -324,6 +329,14 @@ def _read_artifact(ref: RunRef, uri: str) -> bytes:
 
 
 def _parse(data: bytes, ref: RunRef) -> RunRecord:
+    """Validate the record JSON (pydantic's own parser: the fast path); a record that fails
+    is parsed again the slow way for the error message that names each field."""
+    from pydantic import ValidationError
+
+    try:
+        return RunRecord.model_validate_json(data)
+    except (ValidationError, ValueError):
+        pass
     source = f"runs:/{ref.run_id}/{RECORD_ARTIFACT}"
     try:
         parsed = json.loads(data)
@@ -377,18 +390,19 @@ def load_records(
         raise translate(exc, uri) from None
 
 
-def _fetch(ref: RunRef, uri: str, cache: RecordCache | None) -> tuple[RunRecord | None, bool]:
-    """(record or None when the run has none, whether it came from the cache)."""
+def _fetch(ref: RunRef, uri: str, cache: RecordCache | None) -> tuple[bytes | None, bool]:
+    """(record JSON or None when the run has none, whether it came from the cache). Only I/O:
+    parsing and validation hold the GIL, so they run in the consumer's thread instead."""
     data = cache.get(ref) if cache is not None else None
     if data is not None:
-        return _parse(data, ref), True
+        return data, True
     try:
         data = _read_artifact(ref, uri)
     except MissingRecord:
         return None, False
     if cache is not None:
         cache.put(ref, data)
-    return _parse(data, ref), False
+    return data, False
 
 
 def _read_all(
@@ -402,7 +416,7 @@ def _read_all(
 ) -> Iterator[RunRecord]:
     """Records in ``refs`` order, fetched by ``workers`` threads a bounded window ahead; with
     ``strict`` a run without a record is an InvalidInputError, else it is counted as missing."""
-    window: deque[tuple[RunRef, Future[tuple[RunRecord | None, bool]]]] = deque()
+    window: deque[tuple[RunRef, Future[tuple[bytes | None, bool]]]] = deque()
     limit = max(1, workers) * 4
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="repro-bulk") as pool:
         try:
@@ -420,16 +434,16 @@ def _read_all(
 
 
 def _take(
-    window: deque[tuple[RunRef, Future[tuple[RunRecord | None, bool]]]],
+    window: deque[tuple[RunRef, Future[tuple[bytes | None, bool]]]],
     stats: Loaded,
     advance: Callable[[], None] | None,
     strict: bool,
 ) -> Iterator[RunRecord]:
     ref, future = window.popleft()
-    record, cached = future.result()
+    data, cached = future.result()
     if advance is not None:
         advance()
-    if record is None:
+    if data is None:
         if strict:
             raise InvalidInputError(
                 f"runs:/{ref.run_id}/{RECORD_ARTIFACT}: run {ref.run_id} has no repro record "
@@ -439,7 +453,7 @@ def _take(
         return
     stats.read += 1
     stats.cached += cached
-    yield record
+    yield _parse(data, ref)
 
 
 class _Bar:
