@@ -130,6 +130,22 @@ def _sql_store(client: MlflowClient) -> Any | None:
     return store if isinstance(store, SqlAlchemyStore) else None
 
 
+def _columns(model: Any) -> tuple[Any, ...]:
+    """The ``runs`` columns a RunRef needs, in RunRef's order."""
+    return (
+        model.run_uuid,
+        model.name,
+        model.status,
+        model.start_time,
+        model.end_time,
+        model.artifact_uri,
+    )
+
+
+def _row_ref(row: Any) -> RunRef:
+    return RunRef(row[0], row[1] or "", row[2], row[3], row[4], row[5] or "")
+
+
 def _list_sql(store: Any, experiment_ids: list[str], page_size: int) -> Iterator[RunRef]:
     """Active runs of the experiments, newest first, read from the ``runs`` table a page at a
     time (keyset on start time and id, so pages neither repeat nor skip a run)."""
@@ -141,14 +157,9 @@ def _list_sql(store: Any, experiment_ids: list[str], page_size: int) -> Iterator
     while True:
         with store.ManagedSessionMaker() as session:
             order_key = func.coalesce(SqlRun.start_time, -1)  # no start time: sorts last
-            query = session.query(
-                SqlRun.run_uuid,
-                SqlRun.name,
-                SqlRun.status,
-                SqlRun.start_time,
-                SqlRun.end_time,
-                SqlRun.artifact_uri,
-            ).filter(SqlRun.experiment_id.in_(ids), SqlRun.lifecycle_stage == "active")
+            query = session.query(*_columns(SqlRun)).filter(
+                SqlRun.experiment_id.in_(ids), SqlRun.lifecycle_stage == "active"
+            )
             if last is not None:
                 query = query.filter(
                     or_(
@@ -157,8 +168,7 @@ def _list_sql(store: Any, experiment_ids: list[str], page_size: int) -> Iterator
                     )
                 )
             rows = query.order_by(order_key.desc(), SqlRun.run_uuid).limit(page_size).all()
-        for row in rows:
-            yield RunRef(row[0], row[1] or "", row[2], row[3], row[4], row[5] or "")
+        yield from map(_row_ref, rows)
         if len(rows) < page_size:
             return
         tail = rows[-1]
@@ -254,19 +264,11 @@ def _sql_refs(store: Any, run_ids: list[str]) -> dict[str, RunRef]:
         chunk = run_ids[start : start + 500]
         with store.ManagedSessionMaker() as session:
             rows = (
-                session.query(
-                    SqlRun.run_uuid,
-                    SqlRun.name,
-                    SqlRun.status,
-                    SqlRun.start_time,
-                    SqlRun.end_time,
-                    SqlRun.artifact_uri,
-                )
+                session.query(*_columns(SqlRun))
                 .filter(SqlRun.run_uuid.in_(chunk), SqlRun.lifecycle_stage == "active")
                 .all()
             )
-        for row in rows:
-            found[row[0]] = RunRef(row[0], row[1] or "", row[2], row[3], row[4], row[5] or "")
+        found.update((row[0], _row_ref(row)) for row in rows)
     return found
 
 
