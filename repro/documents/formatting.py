@@ -127,13 +127,14 @@ def mean_std_parts(mean: float, std: float, digits: int = 2) -> tuple[str, str]:
     return f"{float(mean):.{decimals}f}", f"{float(std):.{decimals}f}"
 
 
-def mean_std(mean: Any, std: Any = None, digits: int = 2) -> str:
-    """``mean ± std`` (see :func:`mean_std_parts`); without a std, the mean to 4 digits."""
+def mean_std(mean: Any, std: Any = None, digits: int = 2, sep: str = " ± ") -> str:
+    """``mean ± std`` (see :func:`mean_std_parts`; a format passes its own ``sep``, e.g.
+    LaTeX's ``$\\pm$``); without a std, the mean to 4 significant digits."""
     if mean is None:
         return ""
     if std is None:
         return sig(mean, 4)
-    return " ± ".join(mean_std_parts(mean, std, digits))
+    return sep.join(mean_std_parts(mean, std, digits))
 
 
 def percent(fraction: float) -> str:

@@ -70,13 +70,17 @@ def _best(table: ResultsTable, column: tuple[str, str | None]) -> str | None:
 
 
 def results(
-    source: RunRecord | list[RunRecord],
+    source: RunRecord | list[RunRecord] | ResultsTable,
     group_by: list[str] | None = None,
     level: float = 0.95,
     caption: str | None = None,
 ) -> ResultsDocument:
-    """Rows = groups of runs, columns = (metric, split); each cell carries its statistics."""
-    table = aggregate(_records(source), group_by=group_by)
+    """Rows = groups of runs, columns = (metric, split); each cell carries its statistics.
+    A ResultsTable already aggregated (e.g. streamed from thousands of runs) is used as is."""
+    if isinstance(source, ResultsTable):
+        table = source
+    else:
+        table = aggregate(_records(source), group_by=group_by)
     columns = []
     best = {}
     for name, split in table.columns:

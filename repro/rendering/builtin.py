@@ -8,6 +8,7 @@ entry here.
 from __future__ import annotations
 
 from repro.checks.models import CheckReport
+from repro.documents.budget import expected_max, expected_max_csv
 from repro.documents.card import card_markdown, card_page
 from repro.documents.check import check_report
 from repro.documents.credit import (
@@ -21,6 +22,7 @@ from repro.documents.hparams import hparams
 from repro.documents.results import results
 from repro.record import Contributors, RunRecord
 from repro.rendering.format import OutputFormat
+from repro.report.aggregate import ResultsTable
 
 CREDIT_SOURCES = (Contributors, RunRecord)
 RECORDS = (RunRecord, list, tuple)
@@ -108,7 +110,7 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
             name=f"results-{variant}",
             document=results,
             template=f"results/table.{extension}.j2",
-            accepts=RECORDS,
+            accepts=(*RECORDS, ResultsTable),
             suffix=f".{extension}",
             media_type=media,
             autoescape=variant == "html",
@@ -143,6 +145,25 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
         autoescape=False,
         description="Hyperparameters of one or several runs side by side, LaTeX booktabs.",
         command="report",
+    ),
+    *(
+        OutputFormat(
+            name=f"expected-max-{variant}",
+            document=expected_max_csv if variant == "csv" else expected_max,
+            template=f"budget/expected-max.{extension}.j2",
+            accepts=RECORDS,
+            suffix=f".{extension}",
+            media_type=media,
+            autoescape=variant == "html",
+            description=f"Expected best score over random-search trials as a {what} table.",
+            command="report",
+        )
+        for variant, extension, media, what in (
+            ("md", "md", "text/markdown", "Markdown"),
+            ("latex", "tex", "application/x-latex", "LaTeX"),
+            ("html", "html", "text/html", "HTML"),
+            ("csv", "csv", "text/csv", "CSV"),
+        )
     ),
     *(
         OutputFormat(
