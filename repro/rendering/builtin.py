@@ -7,6 +7,9 @@ entry here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from repro.checks.models import CheckReport
 from repro.documents.budget import expected_max, expected_max_csv
 from repro.documents.card import card_markdown, card_page
@@ -26,6 +29,39 @@ from repro.report.aggregate import ResultsTable
 
 CREDIT_SOURCES = (Contributors, RunRecord)
 RECORDS = (RunRecord, list, tuple)
+TABLE_VARIANTS = (  # variant, file extension, media type, what it is
+    ("md", "md", "text/markdown", "Markdown"),
+    ("latex", "tex", "application/x-latex", "LaTeX"),
+    ("html", "html", "text/html", "HTML"),
+    ("csv", "csv", "text/csv", "CSV"),
+)
+
+
+def table_formats(
+    family: str,
+    document: Callable[..., Any],
+    template: str,
+    what: str,
+    *,
+    accepts: tuple[type, ...] = RECORDS,
+    csv_document: Callable[..., Any] | None = None,
+) -> tuple[OutputFormat, ...]:
+    """One ``repro report`` table in Markdown, LaTeX, HTML and CSV (``<template>.<ext>.j2``)."""
+    return tuple(
+        OutputFormat(
+            name=f"{family}-{variant}",
+            document=csv_document if variant == "csv" and csv_document else document,
+            template=f"{template}.{extension}.j2",
+            accepts=accepts,
+            suffix=f".{extension}",
+            media_type=media,
+            autoescape=variant == "html",
+            description=f"{what} as a {kind} table.",
+            command="report",
+        )
+        for variant, extension, media, kind in TABLE_VARIANTS
+    )
+
 
 BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat(
@@ -105,24 +141,12 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
         description="One self-contained HTML page with training-curve and gradient-flow plots.",
         command="card",
     ),
-    *(
-        OutputFormat(
-            name=f"results-{variant}",
-            document=results,
-            template=f"results/table.{extension}.j2",
-            accepts=(*RECORDS, ResultsTable),
-            suffix=f".{extension}",
-            media_type=media,
-            autoescape=variant == "html",
-            description=f"Results over seeds (mean ± std, CI, n) as a {what} table.",
-            command="report",
-        )
-        for variant, extension, media, what in (
-            ("md", "md", "text/markdown", "Markdown"),
-            ("latex", "tex", "application/x-latex", "LaTeX"),
-            ("html", "html", "text/html", "HTML"),
-            ("csv", "csv", "text/csv", "CSV"),
-        )
+    *table_formats(
+        "results",
+        results,
+        "results/table",
+        "Results over seeds (mean ± std, CI, n)",
+        accepts=(*RECORDS, ResultsTable),
     ),
     OutputFormat(
         name="hparams-md",
@@ -146,24 +170,12 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
         description="Hyperparameters of one or several runs side by side, LaTeX booktabs.",
         command="report",
     ),
-    *(
-        OutputFormat(
-            name=f"expected-max-{variant}",
-            document=expected_max_csv if variant == "csv" else expected_max,
-            template=f"budget/expected-max.{extension}.j2",
-            accepts=RECORDS,
-            suffix=f".{extension}",
-            media_type=media,
-            autoescape=variant == "html",
-            description=f"Expected best score over random-search trials as a {what} table.",
-            command="report",
-        )
-        for variant, extension, media, what in (
-            ("md", "md", "text/markdown", "Markdown"),
-            ("latex", "tex", "application/x-latex", "LaTeX"),
-            ("html", "html", "text/html", "HTML"),
-            ("csv", "csv", "text/csv", "CSV"),
-        )
+    *table_formats(
+        "expected-max",
+        expected_max,
+        "budget/expected-max",
+        "Expected best score over random-search trials",
+        csv_document=expected_max_csv,
     ),
     *(
         OutputFormat(
