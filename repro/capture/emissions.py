@@ -52,9 +52,11 @@ class EmissionsMeter:
 
     def _start(self) -> None:
         try:
-            logging.getLogger("codecarbon").setLevel(logging.ERROR)
             import codecarbon
             from codecarbon import OfflineEmissionsTracker
+
+            # after the import, which sets INFO: its notices are not the training's business
+            logging.getLogger("codecarbon").setLevel(logging.ERROR)
 
             self._version = str(codecarbon.__version__)
             country = self.country or _configured_country()
@@ -68,7 +70,7 @@ class EmissionsMeter:
             self.country = country
             tracker = OfflineEmissionsTracker(
                 country_iso_code=country,
-                save_to_file=False,
+                output_methods=[],  # no emissions.csv, nothing sent anywhere
                 log_level="error",
                 allow_multiple_runs=True,
                 tracking_mode="process",

@@ -26,11 +26,14 @@ def _recurrent_defaults_explicit(data: dict[str, Any]) -> dict[str, Any]:
     that left them out meant those defaults, so they are written out."""
     architecture = data.get("architecture")
     layers = architecture.get("recurrent_layers") if isinstance(architecture, dict) else None
-    if isinstance(layers, list):
-        architecture["recurrent_layers"] = [
-            {"bias": True, "batch_first": False, **layer} if isinstance(layer, dict) else layer
-            for layer in layers
-        ]
+    if isinstance(layers, list):  # new dicts: the caller's data is never changed in place
+        data["architecture"] = {
+            **architecture,
+            "recurrent_layers": [
+                {"bias": True, "batch_first": False, **layer} if isinstance(layer, dict) else layer
+                for layer in layers
+            ],
+        }
     return data
 
 
