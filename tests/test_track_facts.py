@@ -97,7 +97,7 @@ def test_bad_facts_are_clear_errors(tracking_store: str) -> None:
         repro.track(model, cells={"rnn": "my cell"})
     with pytest.raises(InvalidInputError, match=r"only apply when tracking a model"):
         repro.track(RunRecord(run={"name": "r"}), batch_size=3)
-    with pytest.raises(InvalidInputError, match="expected a torch.nn.Module or a RunRecord"):
+    with pytest.raises(InvalidInputError, match=r"expected a torch\.nn\.Module or a RunRecord"):
         repro.track("model.pt")
 
 
