@@ -295,16 +295,18 @@ def capture_provenance(
     argv: Sequence[str] | None = None,
     *,
     exclude: Iterable[Path] | None = None,
+    git: bool = True,
 ) -> Provenance:
-    """Git state of ``path`` (``exclude``: see :func:`capture_git`), the command line
-    (``sys.argv`` unless ``argv`` is given) with secrets redacted, and the working directory."""
+    """Git state of ``path`` (``exclude``: see :func:`capture_git`; ``git=False`` leaves it to
+    the caller), the command line (``sys.argv`` unless ``argv`` is given) with secrets
+    redacted, and the working directory."""
     command = list(sys.argv if argv is None else argv)
     try:
         cwd: str | None = os.getcwd()
     except OSError:  # the working directory was deleted
         cwd = None
     return Provenance(
-        git=capture_git(path, exclude=exclude),
+        git=capture_git(path, exclude=exclude) if git else None,
         command=redact_argv(command) if command else None,
         working_directory=cwd,
     )

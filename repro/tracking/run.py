@@ -18,6 +18,7 @@ import logging
 import math
 import shutil
 import signal
+import sys
 import threading
 import time
 import types
@@ -274,8 +275,11 @@ class TrackedRun:
         from repro.capture.provenance import DIFF_ARTIFACT, capture_git_diff, repro_written_paths
 
         exclude = repro_written_paths(self.tracking_uri, self.journal_dir)
-        provenance = capture_provenance(exclude=exclude)
+        provenance = capture_provenance(git=False)
         git, diff = capture_git_diff(exclude=exclude)
+        script = getattr(sys.modules.get("__main__"), "__file__", None)
+        if git is None and script:  # run from outside its repository: the script's own
+            git, diff = capture_git_diff(Path(script).parent, exclude=exclude)
         if git is not None and diff is not None:
             git.diff_artifact = DIFF_ARTIFACT
             git.diff_omitted = diff.omitted
