@@ -16,18 +16,36 @@ registers a hook on, or sets an attribute of, a module, optimizer, scheduler or 
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from torch import nn
 
 SAMPLED_FORWARDS = 16
 MAX_TRACE_EVENTS = 20_000
+log = logging.getLogger(__name__)
+Hook = TypeVar("Hook", bound=Callable[..., None])
 
-StepCallback = Callable[[int, list[float]], None]
+
+def _never_raises(hook: Hook) -> Hook:
+    """A hook runs inside the user's forward pass or optimizer step: a failure of repro's
+    must not become theirs. It is logged once and the observation is left incomplete."""
+
+    @functools.wraps(hook)
+    def guarded(self: Observer, *args: Any) -> None:
+        try:
+            hook(self, *args)
+        except Exception as exc:
+            if not self.failed:
+                log.warning("repro: observing the run failed (%s); what was seen is kept", exc)
+            self.failed = True
+
+    return guarded  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -60,7 +78,7 @@ _original_iter: Any = None
 
 
 def _watched_iter(self: Any) -> Any:
-    watchers = _loader_watchers.get(id(self), ())
+    watchers = list(_loader_watchers.get(id(self), ()))
     for watcher in watchers:
         watcher._pass_ending(self)
     iterator = _original_iter(self)
@@ -116,12 +134,10 @@ class Observer:
         model: nn.Module | None,
         optimizer: Any = None,
         loaders: Iterable[Any] = (),
-        on_step: StepCallback | None = None,
         recurrent: Iterable[str] = (),
     ) -> None:
         self.seen = Observations()
         self._optimizer = optimizer
-        self._on_step = on_step
         self._loaders = list(loaders)
         self._passes: dict[int, Any] = {}
         self._recurrent = set(recurrent)
@@ -142,6 +158,7 @@ class Observer:
         self._module_handles: list[Any] = []
         self._depth = 0
         self._tracing = False
+        self.failed = False
 
     # -- install / remove --------------------------------------------------------------
 
@@ -193,18 +210,16 @@ class Observer:
                 continue
         return lrs
 
+    @_never_raises
     def _after_step(self, optimizer: Any, args: Any, kwargs: Any) -> None:
         if optimizer is not self._optimizer:
             return
-        step = self.seen.optimizer_steps
         self.seen.optimizer_steps += 1
-        lrs = self._current_lrs()  # what this step applied: schedulers step after it
-        self.seen.lrs = lrs
-        if self._on_step is not None:
-            self._on_step(step, lrs)
+        self.seen.lrs = self._current_lrs()  # what this step applied: schedulers step after
 
     # -- forward passes -------------------------------------------------------------------
 
+    @_never_raises
     def _before_forward(self, module: nn.Module, inputs: Any) -> None:
         key = id(module)
         if key in self._top:
@@ -224,6 +239,7 @@ class Observer:
             self.seen.packed_input = bool(self.seen.packed_input) or packed
         self._event(Event(True, name))
 
+    @_never_raises
     def _after_forward(self, module: nn.Module, inputs: Any, output: Any) -> None:
         key = id(module)
         if key in self._top:
@@ -259,10 +275,12 @@ class Observer:
 
     # -- DataLoader passes ------------------------------------------------------------------
 
+    @_never_raises
     def _pass_started(self, loader: Any, iterator: Any) -> None:
         # held until the next pass starts: a for-loop drops its iterator when it ends
         self._passes[id(loader)] = iterator
 
+    @_never_raises
     def _pass_ending(self, loader: Any) -> None:
         iterator = self._passes.pop(id(loader), None)
         if iterator is not None and _completed(iterator) and loader is self._loaders[0]:

@@ -16,6 +16,7 @@ process imported, and energy (:mod:`repro.capture.emissions`).
 from __future__ import annotations
 
 import inspect
+import logging
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -57,6 +58,7 @@ FACTS: dict[str, tuple[str, str] | None] = {
     "country": None,
 }
 LR_METRIC = "optimizer/lr"
+log = logging.getLogger(__name__)
 
 
 def describe_loss(loss: Any) -> str:
@@ -320,10 +322,13 @@ class CaptureSession:
             else []
         )
         loaders = [self._loader] if self._loader is not None else []
-        self.observer = Observer(self.model, self.optimizer, loaders, recurrent=recurrent)
-        self.observer.start()
-        self._meter = EmissionsMeter(self.country)
-        self._meter.start()
+        try:
+            self.observer = Observer(self.model, self.optimizer, loaders, recurrent=recurrent)
+            self.observer.start()
+            self._meter = EmissionsMeter(self.country)
+            self._meter.start()
+        except Exception as exc:  # observing is never a reason for training to fail
+            log.warning("repro: the run is not observed while training: %s", exc)
 
     def step_metrics(self) -> dict[str, float]:
         """The learning rate(s) the latest optimizer step applied, for the next log_metrics:
