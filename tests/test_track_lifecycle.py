@@ -150,3 +150,21 @@ def test_checkpoints_hold_no_repro_objects(tracking_store: str, tmp_path: Path) 
     assert not optimizer_hooks._global_optimizer_post_hooks
     assert torch.utils.data.DataLoader.__iter__ is iter_before
     assert run.record.training.observed.epochs == 1
+
+
+def test_resume_by_local_id_continues_the_same_run(tracking_store: str) -> None:
+    record = RunRecord(run={"name": "resumable"})
+    with repro.track(record, experiment="resume", capture=False) as first:
+        for step in range(3):
+            first.log_metrics({"loss": 1.0 / (step + 1)})
+    with repro.track(record, experiment="resume", capture=False, resume=first.local_id) as again:
+        assert again.run_id == first.run_id
+        again.log_metrics({"loss": 9.0}, step=1)  # logged by the first attempt: dropped
+        again.log_metrics({"loss": 0.1})  # carries on after step 2
+    history = MlflowClient(tracking_store).get_metric_history(first.run_id, "loss")
+    assert sorted((m.step, m.value) for m in history) == [(0, 1.0), (1, 0.5), (2, 1 / 3), (4, 0.1)]
+    loaded = repro.load_run(first.run_id)
+    assert loaded.run.started == first.record.run.started and len(loaded.run.resumed) == 1
+    with pytest.raises(repro.InvalidInputError, match="no journal of that run"):
+        with repro.track(record, capture=False, resume="local-0123"):
+            pass

@@ -123,7 +123,11 @@ class Seeds(Section):
 
     python: int | None = None
     numpy: int | None = None
-    torch: int | None = None
+    torch: int | None = Field(
+        None,
+        description="torch.initial_seed(): the seed given to manual_seed, or the one torch "
+        "drew at start-up (manual_seed with it repeats the run's draws).",
+    )
     cuda: int | None = None
     dataloader: int | None = Field(
         None, description="Initial seed of the training DataLoader's own generator."
