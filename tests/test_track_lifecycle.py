@@ -165,6 +165,8 @@ def test_resume_by_local_id_continues_the_same_run(tracking_store: str) -> None:
     assert sorted((m.step, m.value) for m in history) == [(0, 1.0), (1, 0.5), (2, 1 / 3), (4, 0.1)]
     loaded = repro.load_run(first.run_id)
     assert loaded.run.started == first.record.run.started and len(loaded.run.resumed) == 1
-    with pytest.raises(repro.InvalidInputError, match="no journal of that run"):
-        with repro.track(record, capture=False, resume="local-0123"):
-            pass
+    with (
+        pytest.raises(repro.InvalidInputError, match="no journal of that run"),
+        repro.track(record, capture=False, resume="local-0123"),
+    ):
+        pass
