@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from repro.capture.training import array_bytes, dataset_sha256, is_array, sequence_length_stats
+from repro.capture.training import dataset_sha256, frame_raw, is_array, sequence_length_stats
 from repro.errors import InvalidInputError
 from repro.record import Dataset, Padding, RecordWarning, SequenceLengthStats
 
@@ -138,19 +138,13 @@ def _as_torch(tensor: Any) -> Any:
 
 def _frame_item(digest: Any, value: Any) -> None:
     """Feed one example, framed by kind so different content never digests the same."""
-    if is_array(value):
-        dtype, shape, raw = array_bytes(value)
-        digest.update(f"array {dtype} {list(shape)} {len(raw)}\n".encode())
-        digest.update(raw)
-    elif isinstance(value, bool | int | float) or value is None:
+    if frame_raw(digest, value):
+        return
+    if isinstance(value, bool | int | float) or value is None:
         digest.update(f"{type(value).__name__} {value!r}\n".encode())
     elif isinstance(value, str):
         raw = value.encode("utf-8", errors="surrogatepass")
         digest.update(f"str {len(raw)}\n".encode())
-        digest.update(raw)
-    elif isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        digest.update(f"bytes {len(raw)}\n".encode())
         digest.update(raw)
     elif isinstance(value, Mapping):
         digest.update(f"map {len(value)}\n".encode())

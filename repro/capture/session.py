@@ -284,13 +284,15 @@ class CaptureSession:
 
     def _seeds(self, loader_seeds: Mapping[str, int]) -> tuple[dict[str, Any], list[RecordWarning]]:
         """The last seed_everything's seeds, torch's initial seed(s), the loaders' seeds."""
-        import torch
-
         from repro.capture.seeds import last_seeds
 
-        warnings = []
+        warnings: list[RecordWarning] = []
         last = last_seeds()
         seeds: dict[str, Any] = last.model_dump(exclude_none=True) if last else {}
+        try:
+            import torch
+        except ImportError:  # a run tracked without torch: what seed_everything set
+            return seeds, warnings
         initial = int(torch.initial_seed())
         if "torch" in seeds and seeds["torch"] != initial:
             warnings.append(

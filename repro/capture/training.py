@@ -270,18 +270,27 @@ def is_array(value: Any) -> bool:
     return hasattr(value, "dtype") and hasattr(value, "shape") and not isinstance(value, type)
 
 
-def _frame(digest: Any, value: Any, label: str) -> None:
-    """Feed one item, framed with its kind, dtype and shape so that different data can never
-    produce the same byte stream."""
+def frame_raw(digest: Any, value: Any) -> bool:
+    """Feed a tensor, array or bytes-like value framed with its kind, dtype, shape and length;
+    False (nothing fed) for any other value."""
     if is_array(value):
         dtype, shape, raw = array_bytes(value)
         digest.update(f"array {dtype} {list(shape)} {len(raw)}\n".encode())
-        digest.update(raw)
     elif isinstance(value, bytes | bytearray | memoryview):
         raw = bytes(value)
         digest.update(f"bytes {len(raw)}\n".encode())
-        digest.update(raw)
-    elif isinstance(value, str | os.PathLike):
+    else:
+        return False
+    digest.update(raw)
+    return True
+
+
+def _frame(digest: Any, value: Any, label: str) -> None:
+    """Feed one item, framed with its kind, dtype and shape so that different data can never
+    produce the same byte stream."""
+    if frame_raw(digest, value):
+        return
+    if isinstance(value, str | os.PathLike):
         path = Path(value)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())
