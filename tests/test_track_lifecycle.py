@@ -170,3 +170,18 @@ def test_resume_by_local_id_continues_the_same_run(tracking_store: str) -> None:
         repro.track(record, capture=False, resume="local-0123"),
     ):
         pass
+
+
+def test_resume_with_the_store_down_trains_on_as_a_new_offline_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from servers import free_port
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"http://127.0.0.1:{free_port()}"
+    record = RunRecord(run={"name": "resumable"})
+    with repro.track(record, tracking_uri=uri, capture=False, resume="0123abcd") as run:
+        run.log_metrics({"loss": 1.0})
+    assert not run.online and run.record.run.status == "finished"
+    assert run.record.run.tags["repro.resumed_from"] == "0123abcd"
+    assert "could not resume run 0123abcd" in run.record.warnings[0].message

@@ -310,3 +310,24 @@ def capture_provenance(
         command=redact_argv(command) if command else None,
         working_directory=cwd,
     )
+
+
+def capture_run_provenance(
+    tracking_uri: str | None = None, journal_dir: str | os.PathLike[str] | None = None
+) -> tuple[Provenance, GitDiff | None]:
+    """What ``repro.track`` records of a run's provenance, and the diff for its artifact.
+
+    Git is read in the working directory, else (a script run from outside its repository) in
+    the directory of the ``__main__`` script; the store at ``tracking_uri``, the journal in
+    ``journal_dir`` and everything else repro and MLflow write never count as changes."""
+    exclude = repro_written_paths(tracking_uri, journal_dir)
+    provenance = capture_provenance(git=False)
+    info, diff = capture_git_diff(exclude=exclude)
+    script = getattr(sys.modules.get("__main__"), "__file__", None)
+    if info is None and script:
+        info, diff = capture_git_diff(Path(script).parent, exclude=exclude)
+    if info is not None and diff is not None:
+        info.diff_artifact = DIFF_ARTIFACT
+        info.diff_omitted = diff.omitted
+    provenance.git = info
+    return provenance, diff

@@ -18,7 +18,6 @@ import logging
 import math
 import shutil
 import signal
-import sys
 import threading
 import time
 import types
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repro.errors import InvalidInputError
-from repro.record import Metric, RunRecord, RunStatus
+from repro.record import Metric, RecordWarning, RunRecord, RunStatus
 from repro.tracking import journal as jr
 from repro.tracking.flatten import (
     RECORD_ARTIFACT,
@@ -264,28 +263,12 @@ class TrackedRun:
                 device = self._session.device if self._session is not None else None
                 self.record.environment = capture_environment(imported=False, device=device)
             if self.record.provenance is None:
-                from repro.capture.provenance import capture_provenance
+                from repro.capture.provenance import capture_run_provenance
 
-                self.record.provenance = self._provenance(capture_provenance)
+                provenance, self._diff = capture_run_provenance(self.tracking_uri, self.journal_dir)
+                self.record.provenance = provenance
         except Exception as exc:
             logger.warning("repro: environment/provenance capture failed: %s", exc)
-
-    def _provenance(self, capture_provenance: Any) -> Any:
-        """Provenance whose dirty flag ignores what repro and MLflow write, with the diff."""
-        from repro.capture.provenance import DIFF_ARTIFACT, capture_git_diff, repro_written_paths
-
-        exclude = repro_written_paths(self.tracking_uri, self.journal_dir)
-        provenance = capture_provenance(git=False)
-        git, diff = capture_git_diff(exclude=exclude)
-        script = getattr(sys.modules.get("__main__"), "__file__", None)
-        if git is None and script:  # run from outside its repository: the script's own
-            git, diff = capture_git_diff(Path(script).parent, exclude=exclude)
-        if git is not None and diff is not None:
-            git.diff_artifact = DIFF_ARTIFACT
-            git.diff_omitted = diff.omitted
-            self._diff = diff
-        provenance.git = git
-        return provenance
 
     def _store_diff(self) -> None:
         """Log the uncommitted diff as the artifact ``repro/git.diff``."""
@@ -319,6 +302,8 @@ class TrackedRun:
                 exc,
             )
             self.record.run.tags["repro.resumed_from"] = self.resume_of
+            message = f"could not resume run {self.resume_of} ({exc}); tracked as a new run"
+            self.record.warnings = [*self.record.warnings, RecordWarning(message=message)]
             return
         previous = point.record
         if self._session is not None and previous.training is not None:
@@ -739,7 +724,7 @@ def track(
     MLflow's local store; ``journal_dir`` to ``./.repro/journal``; ``capture`` fills
     environment and provenance.
     """
-    if isinstance(model, RunRecord):
+    if isinstance(model, RunRecord):  # the record form: tracked as given
         if isinstance(optimizer, str) and experiment is None:  # track(record, "experiment")
             experiment, optimizer = optimizer, None
         extra = [
