@@ -104,3 +104,21 @@ def test_nvidia_driver_from_the_kernel_module_version(tmp_path: Path) -> None:
     assert nvidia_driver(version) == "570.86.15"
     version.write_text("NVRM version: NVIDIA UNIX x86_64 Kernel Module  550.54.15  Tue Mar 5\n")
     assert nvidia_driver(version) == "550.54.15"
+
+
+def test_precision_from_dtypes_autocast_and_tf32() -> None:
+    from repro.capture.precision import observed_precision
+
+    assert observed_precision({"float64": 10, "int64": 99}) == "fp64"
+    assert observed_precision({"float32": 10, "float16": 2}) == "fp32"
+    assert observed_precision({"bfloat16": 10}) == "bf16"
+    assert observed_precision({"float32": 10}, ["float16"]) == "amp-fp16"
+    assert observed_precision({"int8": 10}) is None
+    before = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("high")  # TF32 matrix products where the GPU has it
+        assert observed_precision({"float32": 1}, device_type="cuda", capability="8.0") == "tf32"
+        assert observed_precision({"float32": 1}, device_type="cuda", capability="7.5") == "fp32"
+        assert observed_precision({"float32": 1}, device_type="cpu") == "fp32"
+    finally:
+        torch.set_float32_matmul_precision(before)

@@ -242,7 +242,9 @@ class CaptureSession:
             self.device = params[0].device if params else None
             dtypes = parameter_dtypes(self.model)
             training["parameter_dtypes"] = dtypes
-            precision = observed_precision(dtypes, device_type=self._device_type())
+            precision = observed_precision(
+                dtypes, device_type=self._device_type(), capability=self._capability()
+            )
             if precision is not None:
                 training["precision"] = precision
             dropout = capture_dropout(self.model, captured.architecture)
@@ -281,6 +283,15 @@ class CaptureSession:
 
     def _device_type(self) -> str:
         return getattr(self.device, "type", "cpu") or "cpu"
+
+    def _capability(self) -> str | None:
+        """CUDA compute capability of the model's device (TF32 needs 8.0 or newer)."""
+        if self._device_type() != "cuda":
+            return None
+        import torch
+
+        major, minor = torch.cuda.get_device_capability(self.device)
+        return f"{major}.{minor}"
 
     def _seeds(self, loader_seeds: Mapping[str, int]) -> tuple[dict[str, Any], list[RecordWarning]]:
         """The last seed_everything's seeds, torch's initial seed(s), the loaders' seeds."""
@@ -434,7 +445,12 @@ class CaptureSession:
                 record.architecture.trainable_parameters = architecture.trainable_parameters
         if seen.autocast:
             dtypes = parameter_dtypes(self.model)
-            precision = observed_precision(dtypes, seen.autocast, device_type=self._device_type())
+            precision = observed_precision(
+                dtypes,
+                seen.autocast,
+                device_type=self._device_type(),
+                capability=self._capability(),
+            )
             self._set(record, "training.precision", precision)
         if seen.traced and "training.dropout" not in self.stated_paths:
             record.training.dropout = capture_dropout(self.model, self._architecture, seen.trace)
