@@ -392,7 +392,16 @@ def describe_architecture(
                     )
                 )
         elif not inside:
-            settings = _summary(module)
+            try:
+                settings = _summary(module)
+            except Exception as exc:  # an odd subclass: listed, its settings not read
+                settings = {}
+                warnings.append(
+                    RecordWarning(
+                        path="architecture.modules",
+                        message=f"settings of {path!r} ({type(module).__name__}) not read: {exc}",
+                    )
+                )
             if settings is not None:
                 summaries.append(
                     ModuleSummary(

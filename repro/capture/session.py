@@ -169,6 +169,17 @@ def _deep_update(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any
     return base
 
 
+def _safely(warnings: list[RecordWarning], path: str, read: Any) -> Any:
+    """``read()``, or None with a warning: a fact capture cannot read is left out, never a
+    reason for the run to fail."""
+    try:
+        return read()
+    except Exception as exc:
+        message = f"{path} not captured ({type(exc).__name__}: {exc})"
+        warnings.append(RecordWarning(path=path, message=message))
+        return None
+
+
 def _validated(data: dict[str, Any]) -> RunRecord:
     from repro.io import validate_data
 
@@ -225,10 +236,6 @@ class CaptureSession:
         training: dict[str, Any] = {}
         pad = None
         if self.model is not None:
-            from repro.capture.precision import observed_precision, parameter_dtypes
-            from repro.capture.regularisation import capture_dropout
-            from repro.capture.training import capture_initialisation
-
             captured = describe_architecture(self.model, head=head, cells=cells)
             self._architecture = captured.architecture
             self._lazy = captured.architecture.total_parameters is None
@@ -237,21 +244,12 @@ class CaptureSession:
             pads = {e.padding_idx for e in captured.architecture.embeddings}
             pad = pads.pop() if len(pads) == 1 else None
             params = list(unwrap_model(self.model).parameters())
-            devices = {p.device for p in params}
-            self.devices = max(1, len(devices))
+            self.devices = max(1, len({p.device for p in params}))
             self.device = params[0].device if params else None
-            dtypes = parameter_dtypes(self.model)
-            training["parameter_dtypes"] = dtypes
-            precision = observed_precision(
-                dtypes, device_type=self._device_type(), capability=self._capability()
-            )
-            if precision is not None:
-                training["precision"] = precision
-            dropout = capture_dropout(self.model, captured.architecture)
-            training["dropout"] = dropout.model_dump(mode="json", exclude_none=True)
-            if not self._lazy:
-                init = capture_initialisation(self.model)
-                training["initialisation"] = init.model_dump(mode="json", exclude_none=True)
+            for key, fact in self._start_facts(captured.architecture).items():
+                value = _safely(warnings, f"training.{key}", fact)
+                if value is not None:
+                    training[key] = value
         if self.optimizer is not None:
             from repro.capture.training import capture_optimizer
 
@@ -280,6 +278,29 @@ class CaptureSession:
         if training:
             out["training"] = training
         return out, warnings
+
+    def _start_facts(self, architecture: Architecture) -> dict[str, Any]:
+        """Training facts the model itself tells, each to be read by a call."""
+        from repro.capture.precision import observed_precision, parameter_dtypes
+        from repro.capture.regularisation import capture_dropout
+        from repro.capture.training import capture_initialisation
+
+        model = self.model
+        dtypes = parameter_dtypes(model)
+        facts: dict[str, Any] = {
+            "parameter_dtypes": lambda: dtypes,
+            "precision": lambda: observed_precision(
+                dtypes, device_type=self._device_type(), capability=self._capability()
+            ),
+            "dropout": lambda: capture_dropout(model, architecture).model_dump(
+                mode="json", exclude_none=True
+            ),
+        }
+        if not self._lazy:  # a lazy module's parameters are not there to test yet
+            facts["initialisation"] = lambda: capture_initialisation(model).model_dump(
+                mode="json", exclude_none=True
+            )
+        return facts
 
     def _device_type(self) -> str:
         return getattr(self.device, "type", "cpu") or "cpu"
