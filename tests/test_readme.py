@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from integration_lines import run_program, without_repro
 
 import repro
@@ -19,6 +20,7 @@ def loop_blocks() -> list[str]:
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
+@pytest.mark.slow
 def test_readme_training_loop_runs_as_written(tracking_store: str) -> None:
     loop, afterwards = loop_blocks()
     plain, added = without_repro(loop)
