@@ -16,6 +16,12 @@ from repro.record import RunRecord
 SHAPES = Path(__file__).parent / "shapes"
 
 
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each program runs as in a process of its own: no seed_everything of an earlier test."""
+    monkeypatch.setattr("repro.capture.seeds._last", None)
+
+
 def unique_count(model: Any, trainable: bool = False) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable)
 
