@@ -210,3 +210,23 @@ def test_a_1_0_layer_without_bias_or_batch_first_keeps_their_old_meaning() -> No
     assert new.architecture.recurrent_layers[0].bias is None
     fixture = Path(__file__).parent / "data" / "records-1.0" / "lstm-adding.yaml"
     assert repro.load_record(fixture).architecture.recurrent_layers[0].batch_first is True
+
+
+def test_runs_of_one_configuration_group_across_seeds(tracking_store: str) -> None:
+    from repro.report.grouping import config_fingerprint
+
+    records = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        model = nn.Sequential(nn.Embedding(20, 8), nn.LSTM(8, 8))
+        nn.init.uniform_(model[0].weight, -0.1, 0.1)  # a custom init: its values vary by seed
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        with repro.track(model, optimizer, batch_size=2) as run:
+            for _ in range(seed + 1):  # what the run did may differ too
+                out, _ = model(torch.randint(0, 20, (3, 2)))
+                out.sum().backward()
+                optimizer.step()
+        records.append(run.record)
+    assert records[0].training.initialisation.details["not_default"] == ["0.weight"]
+    assert records[0].training.observed != records[1].training.observed
+    assert config_fingerprint(records[0]) == config_fingerprint(records[1])

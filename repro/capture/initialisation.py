@@ -186,11 +186,13 @@ def check_default_init(model: nn.Module) -> InitCheck:
 
 
 def init_details(check: InitCheck) -> dict[str, Any]:
-    """What ``Initialisation.details`` says about a check that did not find the default."""
+    """What ``Initialisation.details`` says about a check that did not find the default: the
+    parameters that differ from it and those torch has no default for, by name (their values
+    vary with the seed, so they are not part of the configuration)."""
     details: dict[str, Any] = {}
     if check.differ:
         names = list(check.differ)
-        details["not_default"] = {n: check.differ[n] for n in names[:MAX_LISTED]}
+        details["not_default"] = names[:MAX_LISTED]
         if len(names) > MAX_LISTED:
             details["not_default_more"] = len(names) - MAX_LISTED
     if check.unchecked:
