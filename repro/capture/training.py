@@ -198,9 +198,10 @@ def capture_initialisation(
     """The initialisation ``scheme`` and the effective LSTM forget-gate bias.
 
     Without ``scheme`` it is measured, never assumed: ``pytorch-default`` when every parameter
-    is consistent with its module's default initialisation, else ``custom`` with the
-    parameters that differ (their min, max and std) and those torch has no default for in
-    ``details`` (:mod:`repro.capture.initialisation`). Capture it before training moves them.
+    is consistent with its module's default initialisation, else ``custom`` with the names of
+    the parameters that differ (``details["not_default"]``) and of those torch has no default
+    for (``details["no_torch_default"]``), see :mod:`repro.capture.initialisation`. Capture it
+    before training moves them.
 
     ``forget_gate_bias`` is the mean over every LSTM unit, layer and direction of
     ``b_ih + b_hh`` on the forget-gate slice, the value the gate actually sees (setting both

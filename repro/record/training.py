@@ -100,7 +100,8 @@ class Initialisation(Section):
         description="As stated (e.g. 'orthogonal', 'xavier_uniform'); when captured, "
         "'pytorch-default' only if every parameter is consistent with PyTorch's default "
         "initialisation of its module (range and spread tested), else 'custom' with the "
-        "parameters that differ in details."
+        "parameters that differ named in details.not_default (those torch has no default "
+        "for in details.no_torch_default)."
     )
     forget_gate_bias: float | None = Field(
         None, description="Effective forget-gate bias (b_if + b_hf) after initialisation."
