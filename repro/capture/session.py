@@ -350,11 +350,8 @@ class CaptureSession:
         from repro.capture.emissions import EmissionsMeter
         from repro.capture.observer import Observer
 
-        recurrent = (
-            [layer.name for layer in self._architecture.recurrent_layers]
-            if (self._architecture)
-            else []
-        )
+        layers = self._architecture.recurrent_layers if self._architecture is not None else []
+        recurrent = [layer.name for layer in layers]
         loaders = [self._loader] if self._loader is not None else []
         try:
             self.observer = Observer(self.model, self.optimizer, loaders, recurrent=recurrent)
