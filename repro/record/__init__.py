@@ -1,6 +1,14 @@
 """Plain-data record models and pure functions over them (no file, network or torch work)."""
 
-from .architecture import Architecture, CellType, Embedding, OutputHead, RecurrentLayer, TiedWeights
+from .architecture import (
+    Architecture,
+    CellType,
+    Embedding,
+    ModuleSummary,
+    OutputHead,
+    RecurrentLayer,
+    TiedWeights,
+)
 from .card import Card
 from .contributors import Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
@@ -10,17 +18,20 @@ from .environment import Determinism, Device, Environment
 from .errors import describe_errors, field_path
 from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
 from .orcid import normalize_orcid, orcid_checksum
-from .provenance import GitInfo, Provenance
+from .provenance import Emissions, GitInfo, Provenance
 from .results import Interval, Metric
 from .run import RunInfo, RunStatus
-from .run_record import RunRecord
+from .run_record import RecordWarning, RunRecord
 from .training import (
     Dropout,
+    DropoutModule,
+    DropoutPosition,
     EarlyStopping,
     GradientClipping,
     HyperparameterSearch,
     Initialisation,
     LRSchedule,
+    Observed,
     Optimizer,
     Seeds,
     TeacherForcing,
@@ -45,8 +56,11 @@ __all__ = [
     "Device",
     "Diagnostics",
     "Dropout",
+    "DropoutModule",
+    "DropoutPosition",
     "EarlyStopping",
     "Embedding",
+    "Emissions",
     "Environment",
     "GitInfo",
     "GradientClipping",
@@ -56,10 +70,13 @@ __all__ = [
     "Interval",
     "LRSchedule",
     "Metric",
+    "ModuleSummary",
+    "Observed",
     "Optimizer",
     "OutputHead",
     "Padding",
     "Provenance",
+    "RecordWarning",
     "RecurrentLayer",
     "RoleAssignment",
     "RunInfo",
