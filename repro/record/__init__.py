@@ -5,7 +5,7 @@ from .card import Card
 from .contributors import Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
-from .diagnostics import ClippingStats, Diagnostics, GradientFlow
+from .diagnostics import ClippingStats, Diagnostics, FlowSummary, FlowWatch, GradientFlow, LayerFlow
 from .environment import Determinism, Device, Environment
 from .errors import describe_errors, field_path
 from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
@@ -48,6 +48,8 @@ __all__ = [
     "EarlyStopping",
     "Embedding",
     "Environment",
+    "FlowSummary",
+    "FlowWatch",
     "GitInfo",
     "GradientClipping",
     "GradientFlow",
@@ -55,6 +57,7 @@ __all__ = [
     "Initialisation",
     "Interval",
     "LRSchedule",
+    "LayerFlow",
     "Metric",
     "Optimizer",
     "OutputHead",
