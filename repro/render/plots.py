@@ -233,7 +233,7 @@ def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
     overflowed = False
     with rc_context(_STYLE):
         figure = Figure(figsize=(7.6 if len(shown) == 2 else 6.0, 3.2), layout="constrained")
-        axes = figure.subplots(1, len(shown), squeeze=False)[0]
+        axes = figure.subplots(1, len(shown), squeeze=False, sharey=True)[0]
         colours = colormaps["tab10"]
         handles: dict[str, object] = {}
         for ax, panel, name in zip(axes, shown, names, strict=True):
@@ -277,9 +277,9 @@ def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
         uri = _svg_uri(figure)
     left_out = len(keys) - min(len(keys), MAX_CURVES)
     caption = (
-        "Norm of the loss gradient reaching each watched layer's input, x time steps before the "
-        "last step the layer processed, divided by its norm at that step (one curve per layer and "
-        "direction). Curves falling steeply to the right show vanishing gradients; rising ones "
+        "Norm of the loss gradient reaching each watched layer's input a number of time steps "
+        "before the last step the layer processed, divided by its norm at that step (one curve "
+        "per layer and direction; both panels share the scale). Curves falling steeply to the right show vanishing gradients; rising ones "
         "exploding gradients. The dashed line marks the distance the verdict is read at."
     )
     if overflowed:
