@@ -32,8 +32,8 @@ Leaving no trace. The probe registers only torch's *global* module and optimizer
 acts on modules found in a table of weak references; nothing is written into the model, its
 modules or their hook dictionaries. A watched model can therefore be pickled, deep-copied,
 ``torch.save``-d whole (the file holds no repro object and loads with ``weights_only=True``) or
-``torch.compile``-d. Inside a compiled graph the hooks stand aside (the modules torch.compile
-traces are not measured; say so in the record via ``unmeasured_calls`` when it can be seen).
+``torch.compile``-d. Inside a compiled graph the hooks stand aside: the modules torch.compile
+traces are not measured, and when nothing at all was recorded :meth:`detach` warns.
 """
 
 from __future__ import annotations
@@ -143,7 +143,6 @@ class GradientFlowMonitor:
         self.optimizer_steps = 0
         self.training_forwards = 0
         self.unmeasured_calls = 0
-        self.nonfinite_snapshots = 0
         self._layers: dict[int, _Layer] = {}
         self._curves: list[WatchedCurve] = []
         for name, module, whole in _watched_modules(model, modules):

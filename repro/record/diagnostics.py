@@ -160,11 +160,12 @@ class FlowWatch(Section):
     max_timesteps: PosInt | None = Field(None, description="Points kept per stored curve.")
     unmeasured_calls: NonNegInt = Field(
         0,
-        description="Sampled calls whose input could not be tapped (passed by keyword, not a "
-        "floating-point tensor, or under torch.compile's graph), so no snapshot came of them.",
+        description="Sampled calls whose input could not be tapped (passed by keyword, or not "
+        "a floating-point tensor), so no snapshot came of them. Calls inside a torch.compile "
+        "graph are not seen at all, so not counted here.",
     )
     nonfinite_snapshots: NonNegInt = Field(
-        0, description="Snapshots whose gradient was not finite at every step."
+        0, description="Snapshots whose gradient overflowed (was not finite) at some step."
     )
 
 

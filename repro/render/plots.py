@@ -279,8 +279,9 @@ def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
     caption = (
         "Norm of the loss gradient reaching each watched layer's input a number of time steps "
         "before the last step the layer processed, divided by its norm at that step (one curve "
-        "per layer and direction; both panels share the scale). Curves falling steeply to the right show vanishing gradients; rising ones "
-        "exploding gradients. The dashed line marks the distance the verdict is read at."
+        "per layer and direction; both panels share the scale). Curves falling steeply to the "
+        "right show vanishing gradients; rising ones exploding gradients. The dashed line marks "
+        "the distance the verdict is read at."
     )
     if overflowed:
         caption += " A triangle marks where a gradient overflowed (not finite)."
