@@ -13,7 +13,7 @@ from .card import Card
 from .contributors import Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
-from .diagnostics import ClippingStats, Diagnostics, GradientFlow
+from .diagnostics import ClippingStats, Diagnostics, FlowSummary, FlowWatch, GradientFlow, LayerFlow
 from .environment import Determinism, Device, Environment
 from .errors import describe_errors, field_path
 from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
@@ -62,6 +62,8 @@ __all__ = [
     "Embedding",
     "Emissions",
     "Environment",
+    "FlowSummary",
+    "FlowWatch",
     "GitInfo",
     "GradientClipping",
     "GradientFlow",
@@ -69,6 +71,7 @@ __all__ = [
     "Initialisation",
     "Interval",
     "LRSchedule",
+    "LayerFlow",
     "Metric",
     "ModuleSummary",
     "Observed",

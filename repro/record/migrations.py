@@ -40,6 +40,23 @@ def _recurrent_defaults_explicit(data: dict[str, Any]) -> dict[str, Any]:
 STEPS_FROM_1_0.append(_recurrent_defaults_explicit)
 
 
+def _gradient_flow_step_unit(data: dict[str, Any]) -> dict[str, Any]:
+    """Gradient flow: 1.0 snapshots counted each module's training forwards as steps, where 2.0
+    counts optimizer steps; state the unit they were taken in (``gradient_flow_watch``)."""
+    diagnostics = data.get("diagnostics")
+    if (
+        isinstance(diagnostics, dict)
+        and diagnostics.get("gradient_flow")
+        and "gradient_flow_watch" not in diagnostics
+    ):
+        watch = {"step_unit": "training_forward"}
+        data["diagnostics"] = {**diagnostics, "gradient_flow_watch": watch}
+    return data
+
+
+STEPS_FROM_1_0.append(_gradient_flow_step_unit)
+
+
 def _from_1_0(data: dict[str, Any]) -> dict[str, Any]:
     for step in STEPS_FROM_1_0:
         data = step(data)

@@ -491,15 +491,28 @@ class TrackedRun:
 
     # -- diagnostics -------------------------------------------------------------------------
 
-    def watch(self, model: Any, every: int = 100, max_timesteps: int = 64) -> GradientFlowMonitor:
+    def watch(
+        self,
+        model: Any,
+        every: int = 100,
+        modules: Iterable[Any] | None = None,
+        *,
+        max_timesteps: int = 64,
+    ) -> GradientFlowMonitor:
         """Record gradient flow through time of ``model``'s recurrent layers every ``every``
-        steps; summaries are logged with the next ``log_metrics`` and the snapshots end up in
-        ``record.diagnostics``."""
+        optimizer steps: every nn.RNN/LSTM/GRU and nn.RNNCell/LSTMCell/GRUCell, plus the
+        hand-written cells in ``modules`` (objects, dotted names or classes). The latest reading
+        per layer is logged with the next ``log_metrics``; snapshots and per-layer summaries
+        land in ``record.diagnostics``. Only torch's global hooks are used, so the model can be
+        saved, pickled, copied or compiled while watched; they are removed when the run ends."""
         from repro.diagnostics import GradientFlowMonitor
 
+        self._ensure_active()  # hooks are removed at the end of the run: only inside it
         if self._flow is not None:
             raise RuntimeError("this run already watches a model; call watch() once per run")
-        self._flow = GradientFlowMonitor(model, every=every, max_timesteps=max_timesteps)
+        self._flow = GradientFlowMonitor(
+            model, every=every, modules=modules, max_timesteps=max_timesteps
+        )
         return self._flow
 
     def clip_grad_norm(
