@@ -240,6 +240,37 @@ def test_detach_removes_every_hook() -> None:
     assert monitor.snapshots == []
 
 
+def test_a_monitor_dropped_without_detach_takes_its_hooks_with_it() -> None:
+    """Forgetting detach() must not leave torch's global hook tables holding repro forever."""
+    import gc
+
+    from torch.nn.modules import module as module_hooks
+    from torch.optim import optimizer as optimizer_hooks
+
+    def tables() -> tuple[int, int, int]:
+        return (
+            len(module_hooks._global_forward_pre_hooks),
+            len(module_hooks._global_forward_hooks),
+            len(optimizer_hooks._global_optimizer_post_hooks),
+        )
+
+    before = tables()
+    model = LastStep(nn.GRU(2, HIDDEN, batch_first=True))
+    monitor = GradientFlowMonitor(model, every=1)
+    backward_once(model, torch.rand(2, 5, 2))
+    assert tables() != before
+    del monitor
+    gc.collect()
+    assert tables() == before
+    # and a watched model that goes away takes them too
+    other = LastStep(nn.GRU(2, HIDDEN, batch_first=True))
+    kept = GradientFlowMonitor(other, every=1)
+    del other
+    gc.collect()
+    assert tables() == before
+    assert kept.snapshots == []
+
+
 def test_bad_arguments_are_refused_with_a_message() -> None:
     with pytest.raises(ValueError, match=r"no nn\.RNN, nn\.LSTM, nn\.GRU, nn\.RNNCell"):
         GradientFlowMonitor(nn.Linear(2, 2))

@@ -42,7 +42,7 @@ import itertools
 import math
 import warnings
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,10 +163,14 @@ class GradientFlowMonitor:
         self._warned: set[str] = set()
         self._attached = True
         self._handles = [
-            module_hooks.register_module_forward_pre_hook(self._pre_forward),
-            module_hooks.register_module_forward_hook(self._post_forward),
-            optimizer_hooks.register_optimizer_step_post_hook(self._after_optimizer_step),
+            module_hooks.register_module_forward_pre_hook(_weak(self._pre_forward)),
+            module_hooks.register_module_forward_hook(_weak(self._post_forward)),
+            optimizer_hooks.register_optimizer_step_post_hook(_weak(self._after_optimizer_step)),
         ]
+        # torch's global hook tables hold only weak trampolines: a monitor (or a model) that is
+        # dropped without detach() takes its hooks with it instead of slowing every later forward
+        weakref.finalize(self, _remove_handles, list(self._handles))
+        weakref.finalize(model, _remove_handles, list(self._handles))
 
     # -- public ----------------------------------------------------------------------------
 
@@ -669,3 +673,19 @@ def _as_list(modules: Iterable[ModuleSpec] | ModuleSpec) -> list[ModuleSpec]:
     if isinstance(modules, str | nn.Module | type):
         return [modules]  # type: ignore[list-item]
     return list(modules)
+
+
+def _weak(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A hook that calls ``method`` while its monitor lives and does nothing after."""
+    ref = weakref.WeakMethod(method)
+
+    def hook(*args: Any, **kwargs: Any) -> Any:
+        bound = ref()
+        return None if bound is None else bound(*args, **kwargs)
+
+    return hook
+
+
+def _remove_handles(handles: list[torch.utils.hooks.RemovableHandle]) -> None:
+    for handle in handles:
+        handle.remove()
