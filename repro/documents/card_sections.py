@@ -42,7 +42,7 @@ from repro.documents.formatting import (
 )
 from repro.documents.huggingface import eval_datasets
 from repro.documents.phrases import (
-    CELL_NAMES,
+    cell_name,
     clipping_text,
     dropout_text,
     early_stopping_text,
@@ -274,7 +274,7 @@ def architecture(inputs: CardInputs) -> Blocks:
     layers = [
         [
             layer.name,
-            CELL_NAMES[layer.cell],
+            cell_name(layer, described=False),
             layer.input_size,
             layer.hidden_size,
             layer.num_layers,

@@ -70,7 +70,8 @@ def tags_of(record: RunRecord) -> list[str]:
     """Hub tags: ``rnn``, the cell types, ``pytorch``, ``repro``."""
     tags = ["rnn"]
     if record.architecture:
-        tags += [CELL_TAGS[layer.cell] for layer in record.architecture.recurrent_layers]
+        layers = record.architecture.recurrent_layers  # a custom cell gets no built-in's tag
+        tags += [CELL_TAGS[layer.cell] for layer in layers if layer.cell in CELL_TAGS]
     return list(dict.fromkeys([*tags, "pytorch", "repro"]))
 
 

@@ -7,7 +7,7 @@ own placeholder; a recorded "none" (e.g. no clipping) is a phrase, not None.
 from __future__ import annotations
 
 from repro.documents.formatting import format_value, settings_text
-from repro.record import RunRecord, Training
+from repro.record import RecurrentLayer, RunRecord, Training
 
 CELL_NAMES = {
     "lstm": "LSTM",
@@ -22,14 +22,30 @@ def training_of(record: RunRecord) -> Training:
     return record.training or Training()
 
 
+def cell_name(layer: RecurrentLayer, *, described: bool = True) -> str:
+    """A layer's cell as shown: a built-in by name, a hand-written one as a custom cell (with
+    the user's description when ``described``), never as a built-in type."""
+    if layer.cell in CELL_NAMES:
+        return CELL_NAMES[layer.cell]
+    if described and layer.description:
+        return f"custom cell ({layer.description})"
+    return "custom cell"
+
+
 def model_type(record: RunRecord) -> str | None:
-    """'2-layer LSTM, hidden size 128' style summary of the recurrent stack."""
+    """'2-layer LSTM, hidden size 128' style summary of the recurrent stack; a model with no
+    recurrent layer is named by the kinds of its significant modules."""
     if record.architecture is None:
         return None
+    if not record.architecture.recurrent_layers:
+        kinds = ", ".join(dict.fromkeys(m.kind for m in record.architecture.modules))
+        return f"no recurrent layer ({kinds})" if kinds else "no recurrent layer"
     parts = []
     for layer in record.architecture.recurrent_layers:
         text = f"{layer.num_layers}-layer {'bidirectional ' if layer.bidirectional else ''}"
-        text += f"{CELL_NAMES[layer.cell]}, hidden size {layer.hidden_size}"
+        text += cell_name(layer)
+        if layer.hidden_size is not None:
+            text += f", hidden size {layer.hidden_size}"
         parts.append(text)
     return "; ".join(parts)
 
@@ -109,7 +125,8 @@ def teacher_forcing_text(record: RunRecord) -> str | None:
 def dropout_text(record: RunRecord) -> str | None:
     """Every recorded dropout setting as ``k=v``."""
     dropout = training_of(record).dropout
-    values = dropout.model_dump(exclude_none=True) if dropout else {}
+    # the per-module placement list (schema 2.0) is shown apart, not as a k=v setting
+    values = dropout.model_dump(exclude_none=True, exclude={"modules"}) if dropout else {}
     return format_value(values) if values else None
 
 

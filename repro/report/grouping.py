@@ -39,6 +39,7 @@ NOT_CONFIGURATION: dict[str, str] = {
     "training.initialisation.details.forget_gate_bias_min": "measured spread over units",
     "training.initialisation.details.forget_gate_bias_max": "measured spread over units",
     "training.early_stopping.stopped_epoch": "an outcome of training, not a choice",
+    "training.observed": "what the run did (steps, epochs, final learning rate): an outcome",
 }
 DATASET_IDENTITY = ("name", "version", "sha256")
 # Measured facts that follow from the configuration: kept in the key, named in a label only
@@ -57,6 +58,7 @@ def configuration(record: RunRecord) -> dict[str, Any]:
     )
     training = dict(data.get("training", {}))
     training.pop("seeds", None)
+    training.pop("observed", None)
     init = training.get("initialisation")
     if init is not None:
         init = dict(init)
