@@ -175,7 +175,7 @@ def test_resume_by_local_id_continues_the_same_run(tracking_store: str) -> None:
 def test_resume_with_the_store_down_trains_on_as_a_new_offline_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from servers import free_port
+    from support.servers import free_port
 
     monkeypatch.chdir(tmp_path)
     uri = f"http://127.0.0.1:{free_port()}"
