@@ -137,6 +137,14 @@ def mean_std(mean: Any, std: Any = None, digits: int = 2, sep: str = " ± ") -> 
     return sep.join(mean_std_parts(mean, std, digits))
 
 
+def seed_list(seeds: Iterable[int]) -> str:
+    """``0–4`` for consecutive seeds, ``0, 2, 7`` otherwise (sorted, duplicates once)."""
+    values = sorted(set(seeds))
+    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}–{values[-1]}"
+    return ", ".join(str(v) for v in values)
+
+
 def percent(fraction: float) -> str:
     """``0.95`` -> ``95``; ``0.999`` -> ``99.9`` (no trailing zeros, no sign)."""
     return f"{fraction * 100:g}"
