@@ -6,6 +6,8 @@ import click
 
 from repro.cli.formats import applicable, format_option
 from repro.cli.options import (
+    bom_option,
+    check_bom,
     output_option,
     template_dir_option,
     tracking_uri_option,
@@ -26,6 +28,7 @@ from repro.documents.credit import TEXT_STYLES
 )
 @click.option("--article", is_flag=True, help="jats: wrap the <contrib-group> in an <article>.")
 @click.option("--biblatex", is_flag=True, help="bibtex: add biblatex role annotations.")
+@bom_option
 @template_dir_option
 @output_option
 @tracking_uri_option
@@ -35,6 +38,7 @@ def credit(
     style: str | None,
     article: bool,
     biblatex: bool,
+    bom: bool,
     template_dir: str | None,
     output: str | None,
     tracking_uri: str | None,
@@ -48,6 +52,7 @@ def credit(
 
     family = formats_of("credit")
     output_format = family[fmt]
+    check_bom(bom, output_format)
     options: dict[str, object] = {}
     for option, flag, value in (
         ("style", "--style", style),
@@ -61,4 +66,4 @@ def credit(
     for warning in bidi_warnings(contributors):
         click.echo(f"repro: warning: {source}: {warning}", err=True)
     text = render(contributors, output_format.name, template_dir=template_dir, **options)
-    write_output(text, output)
+    write_output(text, output, bom=bom)

@@ -114,16 +114,26 @@ def sig(value: Any, digits: int = 3) -> str:
     return f"{value:#.{digits}g}".rstrip(".") if value else "0"
 
 
-def _decimals_for(std: float, digits: int) -> int:
-    if std == 0 or not math.isfinite(std):
+def decimals_for(value: float, digits: int) -> int:
+    """Decimal places that show ``value`` to ``digits`` significant digits (0 or more)."""
+    if value == 0 or not math.isfinite(value):
         return digits
-    return max(0, digits - 1 - math.floor(math.log10(abs(std))))
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+
+def fixed(value: float, places: int) -> str:
+    """``value`` with ``places`` decimals (a column's one precision); never ``-0.00``."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def mean_std_parts(mean: float, std: float, digits: int = 2) -> tuple[str, str]:
     """Mean and std as text, the mean rounded to the std's precision (``digits`` significant
     digits of the std), for a format to join with its own ± sign."""
-    decimals = _decimals_for(float(std), digits)
+    decimals = decimals_for(float(std), digits)
     return f"{float(mean):.{decimals}f}", f"{float(std):.{decimals}f}"
 
 
