@@ -28,6 +28,9 @@ from repro.documents.credit import TEXT_STYLES
 )
 @click.option("--article", is_flag=True, help="jats: wrap the <contrib-group> in an <article>.")
 @click.option("--biblatex", is_flag=True, help="bibtex: add biblatex role annotations.")
+@click.option("--journal-id", default=None, help="jats --article: the journal's id.")
+@click.option("--journal-title", default=None, help="jats --article: the journal's title.")
+@click.option("--issn", default=None, help="jats --article: the journal's ISSN.")
 @bom_option
 @template_dir_option
 @output_option
@@ -38,6 +41,9 @@ def credit(
     style: str | None,
     article: bool,
     biblatex: bool,
+    journal_id: str | None,
+    journal_title: str | None,
+    issn: str | None,
     bom: bool,
     template_dir: str | None,
     output: str | None,
@@ -58,6 +64,9 @@ def credit(
         ("style", "--style", style),
         ("article", "--article", article or None),
         ("biblatex", "--biblatex", biblatex or None),
+        ("journal_id", "--journal-id", journal_id),
+        ("journal_title", "--journal-title", journal_title),
+        ("issn", "--issn", issn),
     ):
         if value is not None:
             applicable(option, flag, output_format, family.values())

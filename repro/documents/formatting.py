@@ -121,7 +121,6 @@ def decimals_for(value: float, digits: int) -> int:
     return max(0, digits - 1 - math.floor(math.log10(abs(value))))
 
 
-
 def fixed(value: float, places: int) -> str:
     """``value`` with ``places`` decimals (a column's one precision); never ``-0.00``."""
     if not math.isfinite(value):

@@ -126,6 +126,25 @@ def latex_breakable(value: Any) -> str:
     return latex_unicode(_LATEX_BREAK.sub(mark, escape_latex(value)))
 
 
+def _bibtex_name_part(text: str) -> str:
+    """One part of a BibTeX name; braced whole when it holds what BibTeX would split at (a
+    comma, or the word "and")."""
+    escaped = escape_bibtex(text)
+    return f"{{{escaped}}}" if re.search(r",|\band\b", text, flags=re.I) else escaped
+
+
+def bibtex_name(person: Any) -> str:
+    """A contributor as one BibTeX name: ``Family, Given Middle`` (so abbreviating styles print
+    "A. M. Family"), a mononymous person by the one name, a group author braced whole
+    (``{Open Science Collaboration}``) so no style splits or abbreviates it."""
+    if getattr(person, "group", False):
+        return f"{{{escape_bibtex(person.full_name)}}}"
+    family, given = person.family_name, person.given_names
+    if family and given:
+        return f"{_bibtex_name_part(family)}, {_bibtex_name_part(given)}"
+    return f"{{{escape_bibtex(family or given)}}}"
+
+
 # Words a sentence-case style must not lower-case: an upper-case letter after the first one
 # (LSTM, GRUs, PyTorch, McCulloch) or a letter next to a digit (BiLSTM2, 3D).
 _PROTECT_WORD = re.compile(
@@ -277,6 +296,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "escape_bibtex": escape_bibtex,
     "bibtex": escape_bibtex,
     "bibtex_title": bibtex_title,
+    "bibtex_name": bibtex_name,
     "csv_cell": csv_cell,
     "csv_row": csv_row,
     "json": to_json,
