@@ -145,6 +145,12 @@ def bibtex_name(person: Any) -> str:
     return f"{{{escape_bibtex(family or given)}}}"
 
 
+def bibtex_url(value: Any) -> str:
+    """A URL for a BibTeX ``url`` field (read verbatim by styles): braces, backslashes and
+    white space, which no URL holds raw, are dropped so the field stays balanced."""
+    return re.sub(r"[{}\\\s]", "", clean_text(value))
+
+
 # Words a sentence-case style must not lower-case: an upper-case letter after the first one
 # (LSTM, GRUs, PyTorch, McCulloch) or a letter next to a digit (BiLSTM2, 3D).
 _PROTECT_WORD = re.compile(
@@ -297,6 +303,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "bibtex": escape_bibtex,
     "bibtex_title": bibtex_title,
     "bibtex_name": bibtex_name,
+    "bibtex_url": bibtex_url,
     "csv_cell": csv_cell,
     "csv_row": csv_row,
     "json": to_json,
