@@ -145,8 +145,7 @@ def how_to_get_started(inputs: CardInputs) -> Blocks:
     return [
         Prose(None),
         Note(
-            "The command, code version and seeds that trained this model are listed under "
-            "Reproducibility.",
+            "The command, code version and seeds that trained this model are recorded.",
             see=("reproducibility", "Reproducibility"),
         ),
     ]

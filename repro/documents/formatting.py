@@ -31,9 +31,16 @@ from markupsafe import Markup
 MISSING = "[More Information Needed]"  # prose or metadata the author should supply
 NOT_RECORDED = "not recorded"  # a fact the record does not hold
 NOTHING = "—"  # nothing to show here (no unit, no spread for a single run)
+NOT_MEASURED = "not measured"  # a measurement that was attempted or possible but not taken
 
-Absent = Literal["not-recorded", "needed", "none"]
-PLACEHOLDERS: dict[str, str] = {"not-recorded": NOT_RECORDED, "needed": MISSING, "none": NOTHING}
+# One wording per kind of absence; a block names the kind, never the words.
+Absent = Literal["not-recorded", "needed", "none", "not-measured"]
+PLACEHOLDERS: dict[str, str] = {
+    "not-recorded": NOT_RECORDED,
+    "needed": MISSING,
+    "none": NOTHING,
+    "not-measured": NOT_MEASURED,
+}
 
 # -- text hygiene ------------------------------------------------------------------------------
 
