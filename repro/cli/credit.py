@@ -49,8 +49,8 @@ def credit(
     output: str | None,
     tracking_uri: str | None,
 ) -> None:
-    """Write the CRediT statement of SOURCE (a contributors file, a record file or an MLflow
-    run) as text, JATS XML, schema.org JSON-LD, CSV or BibTeX."""
+    """Write the CRediT statement of SOURCE (a contributors file, a record file, - for
+    standard input, or an MLflow run) as text, JATS XML, schema.org JSON-LD, CSV or BibTeX."""
     from repro.documents.credit import bidi_warnings
     from repro.files.sources import load_contributors_source
     from repro.rendering.api import render

@@ -220,7 +220,10 @@ def _records(
                 err=True,
             )
 
-    for source in sources:
+    from repro.cli.progress import each
+
+    files = sum(1 for s in sources if run_id_of(s) is None)
+    for source in each(sources, "reading records", total=len(sources) if files > 1 else 1):
         run_id = run_id_of(source)
         if run_id is not None and not run_id.startswith(LOCAL_ID_PREFIX):
             batch.append(run_id)

@@ -12,14 +12,20 @@ from repro.cli.options import tracking_uri_option
 @click.command()
 @click.option("--experiment", default=None, help="Experiment name (default: all experiments).")
 @click.option("--max", "max_runs", type=click.IntRange(min=1), default=None, help="At most N runs.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="A JSON array of runs (one object per run) on stdout."
+)
 @tracking_uri_option
-def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None) -> None:
+def runs(
+    experiment: str | None, max_runs: int | None, as_json: bool, tracking_uri: str | None
+) -> None:
     """List runs newest first: id, name, status, cell types, main metric, check, start time.
 
     The check column is the ml-reproducibility profile's verdict, stored as a tag when the run
     ended ("—" for runs logged without repro).
 
-    Output is tab-separated text when stdout is not a terminal.
+    Output is tab-separated text when stdout is not a terminal, JSON with --json; run ids are
+    never wrapped.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from rich.console import Console
@@ -46,6 +52,12 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
             on_page=lambda n: progress.advance(task, n),
         ):
             rows.append(row)
+    if as_json:
+        import json
+
+        listed = [dict(zip(COLUMNS, row.cells_text(), strict=True)) for row in rows]
+        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
     if not out.is_terminal:
         click.echo("\t".join(COLUMNS))
         for row in rows:
@@ -53,7 +65,10 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
         return
     table = Table(title=f"{len(rows)} run{'s' if len(rows) != 1 else ''}")
     for column in COLUMNS:
-        table.add_column(column.replace("_", " "), overflow="fold")
+        if column == "run_id":  # an id is copied whole: never wrapped, never cut
+            table.add_column("run id", no_wrap=True, min_width=32, overflow="ignore")
+        else:
+            table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
         table.add_row(*row.cells_text())
     out.print(table)

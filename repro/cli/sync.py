@@ -20,10 +20,12 @@ def sync(tracking_uri: str | None, journal_dir: str | None) -> None:
 
     Exit 2 when a tracking store is unreachable, 1 when a journal could not be synced.
     """
+    from repro.cli.progress import spinner
     from repro.errors import InvalidInputError, UsageError
     from repro.tracking.sync import sync as run_sync
 
-    report = run_sync(tracking_uri=tracking_uri, journal_dir=journal_dir)
+    with spinner("replaying journals into MLflow"):
+        report = run_sync(tracking_uri=tracking_uri, journal_dir=journal_dir)
     for run in report.runs:
         line = f"{run.outcome:<11} {run.local_id}"
         if run.run_id:
