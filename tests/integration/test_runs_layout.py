@@ -63,7 +63,15 @@ def test_runs_json_lists_every_run(tracking_store: str, capsys: pytest.CaptureFi
     assert done.value.code == 0
     listed = json.loads(capsys.readouterr().out)
     assert len(listed) == 2
-    assert set(listed[0]) == {"run_id", "name", "status", "cells", "main_metric", "check", "started"}
+    assert set(listed[0]) == {
+        "run_id",
+        "name",
+        "status",
+        "cells",
+        "main_metric",
+        "check",
+        "started",
+    }
     assert all(len(run["run_id"]) == 32 for run in listed)
     assert listed[0]["name"] == "lstm-adding-seed0"
 
