@@ -138,7 +138,7 @@ def test_redact_argv_forms() -> None:
         "bpe",
         "lr=0.1",
         "--secret",
-        "--lr",
+        MASK,  # a secret may itself start with "--": the value after a secret flag is masked
         "1e-3",
     ]
 
