@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from xml.etree import ElementTree as ET
 
 from repro.checks.engine import CheckReport, Finding
@@ -64,6 +65,15 @@ def as_github(report: CheckReport, files: dict[str, str] | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Characters XML 1.0 cannot hold even escaped (control characters, lone surrogates, U+FFFE/F).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml(text: str) -> str:
+    """Text XML can hold: impossible characters written as visible ``\\xNN`` escapes."""
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
+
+
 def as_junit(report: CheckReport) -> str:
     """JUnit XML: one test suite per record, one test case per requirement."""
     suites = ET.Element("testsuites", name=f"repro check {report.profile.name}")
@@ -87,6 +97,9 @@ def as_junit(report: CheckReport) -> str:
                 node.set("message", req.message)
                 node.set("type", req.severity)
             node.text = _line(finding)
+    for element in suites.iter():  # data (profile text, record names) may hold anything
+        element.attrib.update({k: _xml(v) for k, v in element.attrib.items()})
+        element.text = _xml(element.text) if element.text else element.text
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
