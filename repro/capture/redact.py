@@ -107,12 +107,13 @@ _NOT_A_SECRET_SUFFIXES = frozenset(
 )
 
 _USER_IS_TOKEN_SCHEMES = frozenset({"http", "https", "ftp", "ftps", "ws", "wss"})
-# Parts ending in these (``pgpassword``, ``authtoken``, ``clientsecret``) are secret too.
-_SECRET_ENDINGS = ("password", "passwd", "secret", "token", "apikey", "accesskey", "secretkey")
+# Parts ending in these (``pgpassword``, ``dbpass``, ``authtoken``, ``dbcredentials``) are
+# secret too.
+_SECRET_ENDINGS = tuple(sorted(_SECRET_WORDS | _SECRET_LAST_WORDS))
 
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-_HOST = re.compile(r"^[A-Za-z0-9._~%!$&'()*+,;=\-\[\]]*(?::\d*)?(?=[/?#]|$)")
+_HOST = re.compile(r"^(?P<name>[A-Za-z0-9._~%!$&'()*+,;=\-\[\]]+)(?P<port>:\d+)?(?=[/?#]|$)")
 # Well-known token shapes, masked wherever they appear (defence in depth).
 _TOKEN_SHAPES = re.compile(
     r"\b(?:"
@@ -130,7 +131,7 @@ _TOKEN_SHAPES = re.compile(
 _PAIR = re.compile(
     r"""(?<![A-Za-z0-9_])(?P<quote>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)(?P=quote)"""
     r"""(?P<sep>\s*[:=]\s*)"""
-    r"""(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|\{[^{}]*\}?|\[[^\[\]]*\]?|[^\s,;&}\]"']+)"""
+    r"""(?P<value>"(?:[^"\\]|\\.)*"?|'[^']*'?|\{[^{}]*\}?|\[[^\[\]]*\]?|[^\s,}\]]+)"""
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _PARTS = re.compile(r"[^A-Za-z0-9]+")
@@ -138,7 +139,7 @@ _FLAG = re.compile(r"^-{1,2}[A-Za-z][A-Za-z0-9_.\-]*$")
 _FLAG_WITH_VALUE = re.compile(r"^(-{1,2}[A-Za-z][A-Za-z0-9_.\-]*)([=:])(.*)$", re.DOTALL)
 _ASSIGNMENT = re.compile(r"^([+~]{0,2}[A-Za-z_][A-Za-z0-9_.\-]*)=(.*)$", re.DOTALL)
 # Flags whose next argument is ``user:password`` (curl, wget, httpie).
-_USER_FLAGS = frozenset({"-u", "--user", "--proxy-user", "--auth", "-a"})
+_USER_FLAGS = frozenset({"-u", "--user", "--proxy-user"})
 
 
 def _name_parts(name: str) -> list[str]:
@@ -166,6 +167,9 @@ def is_secret_name(name: str) -> bool:
             return True
         if part in ("key", "keys") and i > 0 and parts[i - 1] not in _DATA_KEY_PREFIXES:
             return True
+        stem = part.removesuffix("keys").removesuffix("key")
+        if stem != part and stem and stem not in _DATA_KEY_PREFIXES:  # ``dbkey``, ``apikeys``
+            return True
     return False
 
 
@@ -182,21 +186,26 @@ def _redact_pairs(text: str) -> str:
 
 def _userinfo_end(rest: str) -> int:
     """Where the user info of ``rest`` (a URL after ``scheme://``) ends (the index of its
-    ``@``), or -1. A password may hold ``#``, ``?``, ``/`` or ``@`` unencoded: the ``@`` that
-    counts is the last one before the path, or, when a ``user:pass`` prefix is cut by ``/``,
-    the first one after it that is followed by a host."""
+    ``@``), or -1. A password may hold ``#``, ``?``, ``/`` or ``@`` unencoded, so the ``@``
+    that counts is one followed by a host (preferably one that looks like a host name: a dot,
+    a port, ``localhost``, an IP literal), not merely the first or the last."""
     slash = rest.find("/")
     head = rest if slash < 0 else rest[:slash]
-    at = head.rfind("@")
-    if at >= 0:
-        return at
-    user, colon, tail = head.partition(":")
-    if not colon or (tail.isdigit() or not tail):
-        return -1  # no user info, or host:port
+    if "@" not in head:
+        _user, colon, tail = head.partition(":")
+        if not colon or not tail or tail.isdigit():
+            return -1  # a plain host, or host:port (an "@" later is in the path)
+    candidates = []
     for match in re.finditer("@", rest):
-        if match.start() > len(user) and _HOST.match(rest[match.end() :]):
-            return match.start()
-    return -1
+        host = _HOST.match(rest[match.end() :])
+        if host:
+            candidates.append((match.start(), host.group("name"), host.group("port")))
+    if not candidates:
+        return head.rfind("@")
+    for at, name, port in candidates:
+        if "." in name or port or name.lower() == "localhost" or name.startswith("["):
+            return at
+    return candidates[0][0]
 
 
 def redact_url(url: str, *, drop_userinfo: bool = False) -> str:
@@ -229,16 +238,24 @@ def redact_url(url: str, *, drop_userinfo: bool = False) -> str:
         authority = ""
     body, hash_, fragment = remainder.partition("#")
     body, question, query = body.partition("?")
-    remainder = body + question + _redact_pairs(query) + hash_ + _redact_pairs(fragment)
+    cleaned = _redact_pairs(query)
+    first, amp, others = fragment.partition("&")
+    if hash_ and cleaned.endswith(f"={MASK}"):
+        # An unencoded "#" inside the secret value: what follows up to "&" is the secret too.
+        fragment = MASK + amp + others
+    remainder = body + question + cleaned + hash_ + _redact_pairs(fragment)
     return _TOKEN_SHAPES.sub(MASK, prefix + authority + remainder)
 
 
 def _mask_pair(match: re.Match[str]) -> str:
-    if not is_secret_name(match.group("key")):
-        return match.group(0)
     value = match.group("value")
+    head = match.group(0)[: match.start("value") - match.start()]
+    if not is_secret_name(match.group("key")):
+        if value[:1] in ("{", "["):  # a nested object: its own pairs may be secret
+            return head + _PAIR.sub(_mask_pair, value)
+        return match.group(0)
     quote = value[0] if value[:1] in ("'", '"') else ""
-    return match.group(0)[: match.start("value") - match.start()] + f"{quote}{MASK}{quote}"
+    return head + f"{quote}{MASK}{quote}"
 
 
 def _redact_free(text: str) -> str:
@@ -291,6 +308,9 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
                 arg = f"-p{MASK}"  # mysql -pPASSWORD
             out.append(arg)
             continue
+        if arg.startswith("-p") and not arg.startswith("--"):
+            out.append(f"-p{MASK}")  # mysql -pPASS#WORD
+            continue
         flagged = _FLAG_WITH_VALUE.match(arg)
         if flagged:
             flag, sep, value = flagged.groups()
@@ -299,13 +319,11 @@ def redact_argv(argv: Sequence[str]) -> list[str]:
             else:
                 out.append(f"{flag}{sep}{redact_value(flag, value)}")
             continue
-        if arg.startswith("-p") and not arg.startswith("--"):
-            out.append(f"-p{MASK}")  # mysql -pPASS#WORD
-            continue
         assignment = _ASSIGNMENT.match(arg)
         if assignment:
             key, value = assignment.groups()
             out.append(f"{key}={redact_value(key, value)}")
             continue
-        out.append(redact_text(arg))
+        # A whole argument that is a URL is one, quotes and all.
+        out.append(redact_text(redact_url(arg)) if _SCHEME.match(arg) else redact_text(arg))
     return out

@@ -132,6 +132,14 @@ class JournalState:
         """Artifact entries not acknowledged as in MLflow."""
         return [a for n, a in sorted(self.artifacts.items()) if n not in self.artifacts_acked]
 
+    def missing_entries(self) -> int:
+        """Metric entries absent from the journal though later ones are there (``i`` runs
+        0, 1, 2, ...): overwritten by a crash or never written, and not known to be in MLflow."""
+        if not self._seen:
+            return 0
+        top = max(self._seen)
+        return sum(1 for i in range(self.acked_upto + 1, top + 1) if i not in self._seen)
+
     def lost_entries(self) -> int:
         """Entries the writer could neither journal nor keep (its ``gap`` entries)."""
         return sum(int(g["entries"]) for g in self.gaps)

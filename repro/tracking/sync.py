@@ -308,13 +308,17 @@ class _Options:
 
 
 def _reading_problems(state: jr.JournalState, result: RunSync) -> None:
+    """Note what the journal could not give (each also counts as undelivered)."""
+    missing = state.missing_entries()
+    if missing:
+        result.notes.append(f"{missing} metric entr{'y' if missing == 1 else 'ies'} missing")
     if state.bad_lines:
-        result.undelivered += state.bad_lines
         result.notes.append(f"{state.bad_lines} unreadable or invalid journal line(s) skipped")
-    lost = state.lost_entries()
-    if lost:
-        result.undelivered += lost
+    result.undelivered += max(missing, state.bad_lines)
+    if state.gaps:
+        lost = state.lost_entries()
         result.notes.append(f"{lost} entries were never journaled (the disk was full)")
+        result.undelivered += max(0, lost - missing)
     if state.duplicates:
         result.notes.append(f"{state.duplicates} duplicated entries sent once")
 
