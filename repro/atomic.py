@@ -75,14 +75,15 @@ def _signals_clean_up() -> Iterator[None]:
 
 
 def _target(path: Path) -> tuple[Path, os.stat_result | None]:
-    """The file a write to ``path`` means (a symlink's target) and its status, if it exists."""
-    real = Path(os.path.realpath(path)) if path.is_symlink() else path
+    """The file a write to ``path`` means (a symlink's target) and its status, if it exists.
+    The status follows links the kernel's way, so ``/dev/stdout`` is the pipe it leads to."""
     try:
-        return real, os.stat(real)
+        info = os.stat(path)
     except FileNotFoundError:
-        return real, None
+        info = None
     except OSError as exc:
         raise UsageError(f"{path}: cannot write: {exc.strerror}") from None
+    return (Path(os.path.realpath(path)) if path.is_symlink() else path), info
 
 
 def _write_through(path: Path, info: os.stat_result, payload: bytes) -> Path:
@@ -124,7 +125,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
     target, info = _target(asked)
     if info is not None and not stat.S_ISREG(info.st_mode):
         if stat.S_ISCHR(info.st_mode) or stat.S_ISFIFO(info.st_mode):
-            return _write_through(target, info, payload)
+            return _write_through(asked, info, payload)
         kind = (
             "a directory"
             if stat.S_ISDIR(info.st_mode)
