@@ -93,7 +93,8 @@ def test_a_hung_server(
     """The server stops answering (SIGSTOP: connections are accepted, nothing comes back)."""
     server = own_mlflow_server
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(tracked, "STALL_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(tracked, "STALL_TIMEOUT_S", 3.0)  # 60 s by default
+    monkeypatch.setattr(tracked, "NOTICE_AFTER_S", 1.0)  # 5 s by default
     caplog.set_level(logging.WARNING, logger="repro.tracking")
     journal = tmp_path / "journal"
     record = RunRecord.model_validate({"run": {"name": "hung"}})

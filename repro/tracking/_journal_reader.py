@@ -9,6 +9,7 @@ duplicated metric entry is sent once. What was skipped is reported by sync.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ INT64_MAX = 2**63 - 1
 LOCAL_ID = re.compile(r"^local-[0-9a-f]{32}$")
 _RUN_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _NULS = re.compile(rb"\x00+")
+_valid_key = functools.lru_cache(maxsize=4096)(valid_key)  # a run logs the same names again
 
 
 def _int(value: Any, low: int = INT64_MIN, high: int = INT64_MAX) -> bool:
@@ -50,7 +52,7 @@ def _values(entry: dict[str, Any]) -> bool:
     return (
         isinstance(values, dict)
         and bool(values)
-        and all(isinstance(k, str) and valid_key(k) and _number(v) for k, v in values.items())
+        and all(isinstance(k, str) and _valid_key(k) and _number(v) for k, v in values.items())
     )
 
 

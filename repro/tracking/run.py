@@ -52,8 +52,8 @@ logger = logging.getLogger("repro.tracking")
 
 DEFAULT_EXPERIMENT = "Default"
 FLUSH_TIMEOUT_S = 120.0  # the longest an exit waits for the store while it keeps accepting
-STALL_TIMEOUT_S = 30.0  # ... and while it accepts nothing (a hung server)
-NOTICE_AFTER_S = 2.0  # an exit that waits longer than this says so
+STALL_TIMEOUT_S = 60.0  # ... and while it accepts nothing (a hung server)
+NOTICE_AFTER_S = 5.0  # an exit that waits longer than this says so
 _MLFLOW_STATUS = {
     RunStatus.FINISHED: "FINISHED",
     RunStatus.FAILED: "FAILED",
