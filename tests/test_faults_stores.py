@@ -115,6 +115,7 @@ def test_a_hung_server(
         assert done.stderr.count("\n") == 1
     finally:
         _resume(server)
+    server.wait_healthy(120)  # the server catches up with what queued while it was stopped
     report = repro.sync(tracking_uri=server.url, journal_dir=journal)
     assert [(r.outcome, r.status) for r in report.runs] == [("synced", "finished")], report
     assert_every_step_once(server.url, run.run_id, range(300))

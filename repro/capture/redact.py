@@ -239,7 +239,7 @@ def redact_url(url: str, *, drop_userinfo: bool = False) -> str:
     body, hash_, fragment = remainder.partition("#")
     body, question, query = body.partition("?")
     cleaned = _redact_pairs(query)
-    first, amp, others = fragment.partition("&")
+    _, amp, others = fragment.partition("&")
     if hash_ and cleaned.endswith(f"={MASK}"):
         # An unencoded "#" inside the secret value: what follows up to "&" is the secret too.
         fragment = MASK + amp + others

@@ -14,6 +14,8 @@ from repro.tracking.flatten import check_metric_key
 
 def checked_step(step: Any) -> int:
     """``step`` as an int inside MLflow's 64-bit range; integral floats (``3.0``) are taken."""
+    if type(step) is int and INT64_MIN <= step <= INT64_MAX:  # the common case, fast
+        return step
     if isinstance(step, bool):
         raise TypeError(f"step must be an integer, not {step!r}")
     try:
@@ -35,6 +37,8 @@ def checked_step(step: Any) -> int:
 
 def checked_value(key: str, value: Any) -> float:
     """``value`` as a float (NaN and infinities are allowed: MLflow stores them)."""
+    if type(value) is float:  # the common case, fast
+        return value
     if isinstance(value, str | bytes):
         raise TypeError(f"metric {key!r}: {value!r} is text, not a number")
     try:
@@ -49,7 +53,7 @@ def checked_value(key: str, value: Any) -> float:
 
 def checked_metrics(metrics: Mapping[str, Any], known: set[str]) -> dict[str, float]:
     """Names and values of one ``log_metrics`` call, checked; ``known`` caches valid names."""
-    if not isinstance(metrics, Mapping):
+    if type(metrics) is not dict and not isinstance(metrics, Mapping):
         raise TypeError(
             f"log_metrics takes a mapping of metric names to numbers, got {type(metrics).__name__}"
         )
