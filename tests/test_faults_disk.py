@@ -85,6 +85,19 @@ def test_disk_full_mid_run_then_freed_the_journal_catches_up_whole(
     assert len(_warnings(caplog, "writable again")) == 1
 
 
+def _offline_run_on_a_full_disk(
+    offline: str, journal: Path, *, free_before_the_end: bool
+) -> tuple[repro.tracking.run.TrackedRun, Path]:
+    """300 steps with no server; the disk fills after step 100 (and is freed after 300)."""
+    with repro.track(_record(), tracking_uri=offline, journal_dir=journal, capture=False) as run:
+        _log(run, range(100))
+        filler = fill(journal)
+        _log(run, range(100, 300))
+        if free_before_the_end:
+            filler.unlink()
+    return run, filler
+
+
 def test_offline_run_disk_full_until_the_end_reports_the_exact_loss(
     tracking_store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -92,12 +105,7 @@ def test_offline_run_disk_full_until_the_end_reports_the_exact_loss(
     caplog.set_level(logging.WARNING, logger="repro.tracking")
     offline = f"http://127.0.0.1:{free_port()}"
     with tmpfs(tmp_path / "journal", "256k") as journal:
-        with repro.track(
-            _record(), tracking_uri=offline, journal_dir=journal, capture=False
-        ) as run:
-            _log(run, range(100))
-            filler = fill(journal)
-            _log(run, range(100, 300))
+        run, filler = _offline_run_on_a_full_disk(offline, journal, free_before_the_end=False)
         # The journal's last page may still take a few entries after the disk is full.
         kept = [m["s"] for m in jr.read_journal(journal / f"{run.local_id}.jsonl").metrics]
         assert kept == list(range(len(kept))) and 100 <= len(kept) < 300
@@ -116,13 +124,7 @@ def test_offline_run_disk_full_then_freed_loses_nothing(
 ) -> None:
     offline = f"http://127.0.0.1:{free_port()}"
     with tmpfs(tmp_path / "journal", "256k") as journal:
-        with repro.track(
-            _record(), tracking_uri=offline, journal_dir=journal, capture=False
-        ) as run:
-            _log(run, range(100))
-            filler = fill(journal)
-            _log(run, range(100, 300))
-            filler.unlink()
+        run, _ = _offline_run_on_a_full_disk(offline, journal, free_before_the_end=True)
         report = repro.sync(journal_dir=journal, to=tracking_store)
         again = repro.sync(journal_dir=journal, to=tracking_store)
     assert [(r.outcome, r.status) for r in report.runs] == [("synced", "finished")], report
