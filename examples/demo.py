@@ -3,9 +3,13 @@ MLflow, and write what a paper needs into one folder.
 
 Runs go to ``MLFLOW_TRACKING_URI`` when set, else to MLflow's embedded default store in the
 working directory (``mlflow.db``). The output folder gets each run's record (as loaded back from
-MLflow), a model card per run (Markdown and HTML), the CRediT statement in every format, the
-hyperparameter and multi-seed results tables, and the reproducibility check report. An output
-whose format is not available in this installation is listed as skipped, with the reason.
+MLflow), a model card per run (Markdown, and HTML rendered from the MLflow run so it carries the
+training curves and the gradient-flow plot; the HTML card is also logged on the run), the CRediT
+statement in every format, the hyperparameter and multi-seed results tables, the
+reproducibility check report, and ``gradient-flow.md``: how the gradient flow through time
+differs between the cells at initialisation and after training, written from the runs' own
+records. An output whose format is not available in this installation is listed as skipped,
+with the reason.
 
     python examples/demo.py --out demo-output [--quick]
 """
@@ -13,7 +17,9 @@ whose format is not available in this installation is listed as skipped, with th
 from __future__ import annotations
 
 import argparse
+import math
 import os
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +35,7 @@ from train import CONTRIBUTORS, Outcome, Settings, train
 import repro
 from repro.atomic import write_atomic
 from repro.errors import ReproError
-from repro.record import RunRecord
+from repro.record import FlowSummary, LayerFlow, RunRecord
 
 CELLS = ("rnn", "lstm", "gru")
 CREDIT_FORMATS = ("credit-text", "credit-jats", "credit-jsonld", "credit-csv", "credit-bibtex")
@@ -111,9 +117,15 @@ def write_everything(outcomes: list[Outcome], out: Outputs) -> tuple[list[RunRec
         name = record.run.name
         out.write(out.root / "records" / f"{name}.yaml", record.to_yaml)
         out.render(out.root / "cards" / f"{name}{suffix('card-md', '.md')}", record, "card-md")
-        out.render(
-            out.root / "cards" / f"{name}{suffix('card-html', '.html')}", record, "card-html"
-        )
+        html = out.root / "cards" / f"{name}{suffix('card-html', '.html')}"
+        if outcome.online:  # from the run: its metric history draws the training curves
+            from repro.tracking.history import log_card_artifact, metric_history
+
+            out.render(html, record, "card-html", history=metric_history(outcome.run_id))
+            if html in out.written:
+                log_card_artifact(outcome.run_id, html.read_text(encoding="utf-8"))
+        else:
+            out.render(html, record, "card-html")
     contributors = repro.load_contributors(CONTRIBUTORS)
     for fmt in CREDIT_FORMATS:
         out.render(out.root / "credit" / f"credit{suffix(fmt, '.txt')}", contributors, fmt)
@@ -144,26 +156,145 @@ def check_report(records: list[RunRecord], out: Outputs) -> str:
     )
 
 
+def flow_of(record: RunRecord) -> LayerFlow | None:
+    """The record's summary of its recurrent layer's gradient flow (the first watched layer)."""
+    diag = record.diagnostics
+    layers = diag.gradient_flow_layers if diag else []
+    return next((f for f in layers if f.snapshots), None)
+
+
+def reading(summary: FlowSummary | None) -> str:
+    """'3.1e-05 vanishing, horizon 4' from a summary; what is missing reads as not recorded."""
+    if summary is None:
+        return "not recorded"
+    ratio = f"{summary.ratio:.1e}" if summary.ratio is not None else "undefined"
+    horizon = (
+        f"horizon {summary.horizon}"
+        if summary.horizon is not None
+        else f"horizon > {summary.length - 1}"
+    )
+    return f"{ratio} {summary.verdict or 'no verdict'}, {horizon}"
+
+
+def short_reading(summary: FlowSummary | None) -> str:
+    if summary is None or summary.ratio is None:
+        return summary.verdict or "-" if summary else "-"
+    return f"{summary.ratio:.1e} {summary.verdict}"
+
+
 def summary_table(records: list[RunRecord], outcomes: list[Outcome], origins: list[str]) -> Table:
     table = Table(title="Adding problem: RNN vs LSTM vs GRU", title_justify="left")
-    for column in ("run", "test MSE", "test acc.", "grad ratio t0/tT", "clipped", "time", "record"):
+    columns = ("run", "test MSE", "test acc.", "flow at init", "flow trained", "clipped", "time")
+    for column in (*columns, "record"):
         table.add_column(column, justify="left" if column in ("run", "record") else "right")
     for record, outcome, origin in zip(records, outcomes, origins, strict=True):
         mse, acc = record.metric("mse", "test"), record.metric("accuracy", "test")
         diag = record.diagnostics
-        flow = diag.gradient_flow[-1] if diag and diag.gradient_flow else None
-        ratio = flow.ratio_first_last if flow else None
+        flow = flow_of(record)
         clip = diag.clipping if diag else None
         table.add_row(
             record.run.name,
             f"{mse.value:.4f}" if mse else "-",
             f"{acc.value:.1%}" if acc else "-",
-            f"{ratio:.2e}" if ratio is not None else "-",
+            short_reading(flow.initial) if flow else "-",
+            short_reading(flow.latest) if flow else "-",
             f"{clip.clipped_steps}/{clip.steps}" if clip else "-",
             f"{outcome.seconds:.1f} s",
             origin,
         )
     return table
+
+
+def geometric_mean(values: list[float]) -> float:
+    return math.exp(statistics.fmean(math.log(v) for v in values))
+
+
+def flow_report(records: list[RunRecord]) -> str:
+    """How the gradient flow through time differs between the cells, in words and numbers taken
+    from the runs' records (Markdown). Every comparison is computed here, none written ahead."""
+    lines = ["# Gradient flow through time: RNN vs LSTM vs GRU", ""]
+    per_cell: dict[str, list[tuple[RunRecord, LayerFlow]]] = {}
+    for record in records:
+        flow = flow_of(record)
+        if flow is not None:
+            per_cell.setdefault(record.run.tags.get("cell", record.run.name), []).append(
+                (record, flow)
+            )
+    if not per_cell:
+        return "\n".join([*lines, "No run recorded gradient flow.", ""])
+    some = next(iter(per_cell.values()))[0][1]
+    summary = some.latest or some.initial
+    assert summary is not None
+    lines += [
+        f"Each run watched its recurrent layer every few optimizer steps. A reading is the norm "
+        f"of the loss gradient reaching the input {summary.distance} steps before the last "
+        f"step (sequence length {summary.length}), as a fraction of the norm at the last step; "
+        f"below {summary.vanishing_below:g} it counts as vanishing, above "
+        f"{summary.exploding_above:g} as exploding. The horizon is the first distance at which "
+        f"the gradient falls below {summary.horizon_fraction:g} of the last step's.",
+        "",
+        "| run | cell | at step | reading | rate/step | at step | reading | rate/step |",
+        "| --- | --- | ---: | --- | ---: | ---: | --- | ---: |",
+    ]
+
+    def rate(s: FlowSummary | None) -> str:
+        return f"{s.rate_per_step:.3f}" if s and s.rate_per_step is not None else "-"
+
+    for runs in per_cell.values():
+        for record, flow in runs:
+            lines.append(
+                f"| {record.run.name} | {flow.module} | {flow.first_step} | "
+                f"{reading(flow.initial)} | {rate(flow.initial)} | {flow.latest_step} | "
+                f"{reading(flow.latest)} | {rate(flow.latest)} |"
+            )
+    lines.append("")
+    means: dict[str, tuple[float, float | None, int]] = {}
+    for cell, runs in per_cell.items():
+        final = [f.latest.ratio for _, f in runs if f.latest and f.latest.ratio]
+        first = [f.initial.ratio for _, f in runs if f.initial and f.initial.ratio]
+        if final:
+            means[cell] = (
+                geometric_mean(final),
+                geometric_mean(first) if first else None,
+                len(final),
+            )
+    ranked = sorted(means, key=lambda c: means[c][0], reverse=True)
+    if ranked:
+        parts = [
+            f"the {c.upper()} ({means[c][0]:.1e}, geometric mean over {means[c][2]} run(s))"
+            for c in ranked
+        ]
+        lines.append(
+            f"After training, the gradient reaching {summary.distance} steps back is largest "
+            f"for {parts[0]}" + "".join(f", then {p}" for p in parts[1:]) + "."
+        )
+        if len(ranked) > 1:
+            top, bottom = ranked[0], ranked[-1]
+            lines.append(
+                f"The {top.upper()} keeps {means[top][0] / means[bottom][0]:.1e} times as much "
+                f"of it as the {bottom.upper()}."
+            )
+        for cell in ranked:
+            final, first, _ = means[cell]
+            if first is not None:
+                change = "rose" if final > first else "fell" if final < first else "stayed"
+                factor = max(final, first) / min(final, first)
+                lines.append(
+                    f"Training moved the {cell.upper()}'s reading from {first:.1e} at the first "
+                    f"snapshot to {final:.1e} at the latest ({change} by a factor of "
+                    f"{factor:.1e})."
+                )
+        verdicts = {
+            cell: sorted({f.latest.verdict or "no verdict" for _, f in runs if f.latest})
+            for cell, runs in per_cell.items()
+        }
+        lines.append(
+            "Verdicts after training: "
+            + "; ".join(f"{c.upper()} {', '.join(v)}" for c, v in verdicts.items())
+            + "."
+        )
+    lines.append("")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -201,8 +332,12 @@ def main(argv: list[str] | None = None) -> int:
     out = Outputs(args.out.resolve())
     records, origins = write_everything(outcomes, out)
     verdict = check_report(records, out)
+    report = flow_report(records)
+    out.write(out.root / "gradient-flow.md", lambda: report)
 
     console.print(summary_table(records, outcomes, origins))
+    prose = [line for line in report.splitlines()[2:] if line and not line.startswith("|")]
+    console.print("\n".join(prose), markup=False, highlight=False)
     console.print(f"{len(out.written)} files written under {args.out}/")
     console.print(verdict)
     for path, reason in out.skipped:

@@ -1,10 +1,12 @@
 """Train one recurrent regressor on the adding problem and track it with repro.
 
-The integration is the ``with repro.track(...)`` block in :func:`train`: ``run.watch`` records
-gradient flow through time, ``run.clip_grad_norm`` clips and records clipping statistics,
-``run.log_metrics`` logs, ``run.set_result`` adds the test results to the record. Everything
-else in the record (architecture, optimizer, data digest, seeds, environment, git) is captured
-from the live objects, not written by hand.
+The integration is the ``with repro.track(model, optimizer, ...)`` block in :func:`train`:
+everything the live objects can tell (architecture, optimizer, schedule, initialisation,
+precision, dropout, seeds, the data's digest, sizes and lengths, environment, git) is captured,
+and so is what the run does (steps, the learning rate applied, clipping); what they cannot tell
+(the run's name, the data's licence, the hyperparameter search, the card's prose, the
+contributors) is stated in :func:`stated`. ``run.watch`` records gradient flow through time,
+``run.clip_grad_norm`` clips and records the clipping, ``run.set_result`` adds test results.
 
     python examples/train.py --cell lstm --seed 0 --steps 600 --out lstm-seed0.yaml
 """
@@ -15,27 +17,16 @@ import argparse
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 from data import CHANCE_MSE, SOURCE, AddingProblem, Split, adding_problem
 from models import CELLS, SequenceRegressor
 from torch import nn
+from torch.utils.data import TensorDataset
 
 import repro
-from repro.capture.training import (
-    capture_dataset,
-    capture_initialisation,
-    capture_lr_schedule,
-    capture_optimizer,
-)
-from repro.record import (
-    Card,
-    GradientClipping,
-    HyperparameterSearch,
-    RunInfo,
-    RunRecord,
-    Training,
-)
+from repro.record import RunRecord
 
 HERE = Path(__file__).resolve().parent
 CONTRIBUTORS = HERE / "records" / "contributors.yaml"
@@ -88,72 +79,56 @@ def describe(cell: str, seed: int, settings: Settings, data: AddingProblem) -> s
     )
 
 
-def build_record(
-    cell: str,
-    seed: int,
-    settings: Settings,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    seeds: repro.record.Seeds,
-    data: AddingProblem,
-) -> RunRecord:
-    """The record of a run about to start, captured from the live objects."""
+def stated(cell: str, seed: int, settings: Settings, data: AddingProblem) -> dict[str, Any]:
+    """What the live objects cannot tell: description, the data's identity and licence, how
+    the hyperparameters were chosen, and the card's prose (a partial record for ``record=``)."""
     contributors = repro.load_contributors(CONTRIBUTORS)
-    return RunRecord(
-        run=RunInfo(
-            name=f"{cell}-adding-seed{seed}",
-            description=describe(cell, seed, settings, data),
-            experiment="adding",
-            tags={"task": "adding", "cell": cell, "seed": str(seed)},
-        ),
-        architecture=repro.capture_architecture(model),
-        training=Training(
-            optimizer=capture_optimizer(optimizer),
-            lr_schedule=capture_lr_schedule(scheduler, interval="step"),
-            batch_size=settings.batch_size,
-            max_steps=settings.steps,
-            loss="MSELoss",
-            gradient_clipping=GradientClipping(kind="norm", threshold=settings.clip, norm_type=2.0),
-            sequence_length=data.length,
-            initialisation=capture_initialisation(model),
-            precision="fp32",
-            seeds=seeds,
-            hyperparameter_search=HyperparameterSearch(
-                method="manual",
-                space={"lr": [0.003, 0.01], "steps": [300, 600], "length": [30, 40]},
-                objective="test/mse",
-                selected={"lr": settings.lr, "steps": settings.steps, "length": data.length},
-            ),
-        ),
-        data=[
-            capture_dataset(
-                "adding-problem",
-                data.tensors(),
-                lengths=[data.length] * sum(data.splits.values()),
-                version="1",
-                source=SOURCE,
-                license="CC0-1.0",
-                role="train+eval",
-                splits=data.splits,
-                preprocessing=["none (generated as model input)"],
-                packed=False,
-            )
+    return {
+        "run": {
+            "description": describe(cell, seed, settings, data),
+            "tags": {"task": "adding", "cell": cell, "seed": str(seed)},
+        },
+        "training": {
+            "hyperparameter_search": {
+                "method": "manual",
+                "space": {"lr": [0.003, 0.01], "steps": [300, 600], "length": [30, 40]},
+                "objective": "test/mse",
+                "selected": {"lr": settings.lr, "steps": settings.steps, "length": data.length},
+            }
+        },
+        "data": [
+            {
+                "name": "adding-problem",
+                "version": "1",
+                "source": SOURCE,
+                "license": "CC0-1.0",
+                "preprocessing": ["none (generated as model input)"],
+            }
         ],
-        provenance=repro.capture_provenance(HERE),
-        contributors=contributors.contributors,
-        card=Card(
-            title=f"{cell.upper()} on the adding problem (seed {seed})",
-            summary=describe(cell, seed, settings, data),
-            intended_use="A demonstration of repro: a small baseline for long-range credit "
+        "card": {
+            "title": f"{cell.upper()} on the adding problem (seed {seed})",
+            "summary": describe(cell, seed, settings, data),
+            "intended_use": "A demonstration of repro: a small baseline for long-range credit "
             "assignment in recurrent networks.",
-            out_of_scope_use="Any real prediction task; the model only saw synthetic data.",
-            limitations=f"Trained briefly at one sequence length ({data.length}); predicting the "
-            f"mean scores an MSE of {CHANCE_MSE:.3f}.",
-            license="mit",
-            citation=contributors.title,
-        ),
-    )
+            "out_of_scope_use": "Any real prediction task; the model only saw synthetic data.",
+            "limitations": f"Trained briefly at one sequence length ({data.length}); predicting "
+            f"the mean scores an MSE of {CHANCE_MSE:.3f}.",
+            "license": "mit",
+            "citation": contributors.title,
+        },
+    }
+
+
+def splits(data: AddingProblem) -> dict[str, TensorDataset]:
+    """The dataset's splits as torch Datasets (digested, counted and measured by track)."""
+    return {
+        name: TensorDataset(split.x, split.y)
+        for name, split in (
+            ("train", data.train),
+            ("validation", data.validation),
+            ("test", data.test),
+        )
+    }
 
 
 def train(
@@ -167,16 +142,29 @@ def train(
     """Train one model and track the run; returns the record as tracked."""
     settings = settings or Settings()
     started = time.perf_counter()
-    seeds = repro.seed_everything(seed)
+    repro.seed_everything(seed)  # track records these seeds
     data = adding_problem(settings.length, **settings.examples)
     forget_bias = settings.forget_gate_bias if cell == "lstm" else None
     model = SequenceRegressor(cell, hidden_size=settings.hidden_size, forget_gate_bias=forget_bias)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=settings.steps)
-    record = build_record(cell, seed, settings, model, optimizer, scheduler, seeds, data)
     batches = torch.Generator().manual_seed(seed)
 
-    with repro.track(record, experiment=experiment, tracking_uri=tracking_uri) as run:
+    with repro.track(
+        model,
+        optimizer,
+        scheduler=scheduler,
+        data={"adding-problem": splits(data)},
+        experiment=experiment,
+        tracking_uri=tracking_uri,
+        record=stated(cell, seed, settings, data),
+        name=f"{cell}-adding-seed{seed}",
+        batch_size=settings.batch_size,
+        max_steps=settings.steps,
+        sequence_length=data.length,
+        loss="MSELoss",
+        contributors=CONTRIBUTORS,
+    ) as run:
         run.watch(model, every=settings.watch_every)
         for step in range(settings.steps):
             index = torch.randint(0, len(data.train), (settings.batch_size,), generator=batches)

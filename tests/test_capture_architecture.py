@@ -138,6 +138,7 @@ def test_recurrent_cells_are_layers() -> None:
     arch = capture_architecture(Stepper())
     [layer] = arch.recurrent_layers
     assert (layer.name, layer.cell, layer.num_layers, layer.hidden_size) == ("cell", "lstm", 1, 5)
+    assert layer.kind == "cell" and layer.batch_first is None  # batch_first does not apply
     assert arch.output_head is not None and arch.output_head.name == "readout"
 
 
@@ -173,17 +174,29 @@ def test_explicit_head_and_bad_head() -> None:
         capture_architecture(model, head="head.1")
 
 
-def test_model_without_recurrent_layer_is_refused() -> None:
-    with pytest.raises(InvalidInputError, match="holds no recurrent layer"):
-        capture_architecture(nn.Sequential(nn.Linear(2, 2)))
+def test_model_without_recurrent_layer_records_its_modules() -> None:
+    model = nn.Sequential(nn.Conv1d(3, 8, 5, padding=2), nn.ReLU(), nn.Linear(8, 2))
+    arch = capture_architecture(model)
+    assert arch.recurrent_layers == []
+    assert [(m.name, m.kind) for m in arch.modules] == [("0", "Conv1d"), ("2", "Linear")]
+    assert arch.modules[0].settings["kernel_size"] == [5]
+    assert arch.modules[0].parameters == _unique_count(model[0])
+    assert arch.output_head is not None and arch.output_head.name == "2"
+    assert arch.total_parameters == _unique_count(model)
     with pytest.raises(InvalidInputError, match=r"expected a torch\.nn\.Module"):
         capture_architecture("not a model")  # type: ignore[arg-type]
 
 
-def test_lazy_parameters_are_refused_with_advice() -> None:
+def test_lazy_parameters_leave_counts_absent_with_a_warning() -> None:
+    from repro.capture.architecture import describe_architecture
+
     model = nn.Sequential(nn.LazyLinear(4), nn.GRU(4, 4))
-    with pytest.raises(InvalidInputError, match="run one forward pass"):
-        capture_architecture(model)
+    captured = describe_architecture(model)
+    assert captured.architecture.total_parameters is None
+    assert captured.architecture.recurrent_layers[0].cell == "gru"
+    assert any("lazy module" in w.message for w in captured.warnings)
+    model(torch.randn(2, 3, 5))  # one forward pass initialises it
+    assert capture_architecture(model).total_parameters == _unique_count(model)
 
 
 def test_captured_architecture_fits_a_record_and_round_trips() -> None:

@@ -50,6 +50,7 @@ def test_demo_tracks_every_run_and_writes_every_output(tmp_path: Path) -> None:
     expected += [f"credit/credit.{s}" for s in ("txt", "xml", "jsonld", "csv", "bib")]
     expected += ["tables/hparams.tex", "tables/hparams.md", "tables/results.md"]
     expected += ["tables/results.tex", "tables/results.csv", "check-report.txt"]
+    expected += ["gradient-flow.md"]
     missing = [p for p in expected if not (out / p).is_file()]
     assert not missing, f"missing outputs {missing}\n{result.stdout}"
     assert "skipped" not in result.stdout and "failed" not in result.stdout, result.stdout
@@ -84,6 +85,29 @@ def test_demo_tracks_every_run_and_writes_every_output(tmp_path: Path) -> None:
         assert all(s.layer == "rnn" for s in diagnostics.gradient_flow)
         card = (out / "cards" / f"{name}.md").read_text(encoding="utf-8")
         assert card.startswith("---\n")  # Hub metadata block
+        # the HTML card comes from the run: training curves and gradient flow, logged back on it
+        html = (out / "cards" / f"{name}.html").read_text(encoding="utf-8")
+        assert html.count("<img") == 2 and "Training curves" in html
+        assert "Gradient flow through time" in html
+        run_id = runs[name].info.run_id
+        assert "repro/model_card.html" in [a.path for a in client.list_artifacts(run_id, "repro")]
+        (flow,) = diagnostics.gradient_flow_layers
+        assert (flow.layer, flow.snapshots, flow.first_step, flow.latest_step) == ("rnn", 3, 0, 10)
+        assert flow.initial is not None and flow.latest is not None
+        assert diagnostics.gradient_flow_watch is not None
+        assert diagnostics.gradient_flow_watch.step_unit == "optimizer_step"
+        assert diagnostics.gradient_flow_watch.optimizer_steps == QUICK_STEPS
+
+    # the comparison between the cells is written from the runs' records, numbers included
+    report = (out / "gradient-flow.md").read_text(encoding="utf-8")
+    for name in names:
+        flow = repro.load_record(out / "records" / f"{name}.yaml").diagnostics.gradient_flow_layers[
+            0
+        ]
+        assert flow.latest is not None and flow.latest.ratio is not None
+        assert f"{flow.latest.ratio:.1e}" in report
+    assert "After training, the gradient reaching 7 steps back is largest for the" in report
+    assert "After training" in result.stdout
 
     # all runs share one dataset; the LSTM's forget-gate bias was captured as set
     digests = {repro.load_record(out / "records" / f"{n}.yaml").data[0].sha256 for n in names}

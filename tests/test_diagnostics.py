@@ -124,12 +124,12 @@ def test_one_snapshot_every_n_training_forwards_only() -> None:
         model(x)
     model.eval()
     model(x).sum().backward()
+    # no optimizer ever stepped: each training forward counts as a step, and the record says so
     assert [s.step for s in monitor.snapshots] == [0, 3, 6, 9]
-    assert set(monitor.metrics()) == {
-        "grad_flow/rnn/ratio_first_last",
-        "grad_flow/rnn/norm_first",
-        "grad_flow/rnn/norm_last",
-    }
+    assert [s.forward for s in monitor.snapshots] == [0, 3, 6, 9]
+    assert monitor.step_unit == "training_forward"
+    assert monitor.training_forwards == 10
+    assert set(monitor.metrics()) == {"grad_flow/rnn/ratio", "grad_flow/rnn/rate_per_step"}
 
 
 def test_long_sequences_are_subsampled_keeping_first_and_last() -> None:
@@ -214,18 +214,74 @@ def test_a_frozen_module_on_a_plain_input_is_left_alone() -> None:
 
 
 def test_detach_removes_every_hook() -> None:
+    from torch.nn.modules import module as module_hooks
+    from torch.optim import optimizer as optimizer_hooks
+
+    before = (
+        dict(module_hooks._global_forward_pre_hooks),
+        dict(module_hooks._global_forward_hooks),
+        dict(optimizer_hooks._global_optimizer_post_hooks),
+    )
     model = LastStep(nn.GRU(2, HIDDEN, batch_first=True))
-    with GradientFlowMonitor(model, every=1) as monitor:
+    with (
+        pytest.warns(RuntimeWarning, match="no snapshot recorded over 0 optimizer step"),
+        GradientFlowMonitor(model, every=1) as monitor,
+    ):
         pending = model(torch.rand(2, 5, 2)).sum()  # sampled, backward not yet run
     assert not model.rnn._forward_pre_hooks
+    after = (
+        dict(module_hooks._global_forward_pre_hooks),
+        dict(module_hooks._global_forward_hooks),
+        dict(optimizer_hooks._global_optimizer_post_hooks),
+    )
+    assert after == before
     pending.backward()
     backward_once(model, torch.rand(2, 5, 2))
     assert monitor.snapshots == []
 
 
+def test_a_monitor_dropped_without_detach_takes_its_hooks_with_it() -> None:
+    """Forgetting detach() must not leave torch's global hook tables holding repro forever."""
+    import gc
+
+    from torch.nn.modules import module as module_hooks
+    from torch.optim import optimizer as optimizer_hooks
+
+    def tables() -> tuple[int, int, int]:
+        return (
+            len(module_hooks._global_forward_pre_hooks),
+            len(module_hooks._global_forward_hooks),
+            len(optimizer_hooks._global_optimizer_post_hooks),
+        )
+
+    before = tables()
+    model = LastStep(nn.GRU(2, HIDDEN, batch_first=True))
+    monitor = GradientFlowMonitor(model, every=1)
+    backward_once(model, torch.rand(2, 5, 2))
+    assert tables() != before
+    del monitor
+    gc.collect()
+    assert tables() == before
+    # and a watched model that goes away takes them too
+    other = LastStep(nn.GRU(2, HIDDEN, batch_first=True))
+    kept = GradientFlowMonitor(other, every=1)
+    del other
+    gc.collect()
+    assert tables() == before
+    assert kept.snapshots == []
+
+
 def test_bad_arguments_are_refused_with_a_message() -> None:
-    with pytest.raises(ValueError, match=r"no nn\.RNN, nn\.LSTM or nn\.GRU"):
+    with pytest.raises(ValueError, match=r"no nn\.RNN, nn\.LSTM, nn\.GRU, nn\.RNNCell"):
         GradientFlowMonitor(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="has no submodule 'missing'; its submodules are: rnn"):
+        GradientFlowMonitor(LastStep(nn.RNN(2, 2)), modules=["missing"])
+    with pytest.raises(ValueError, match="is not a submodule of LastStep"):
+        GradientFlowMonitor(LastStep(nn.RNN(2, 2)), modules=[nn.Linear(2, 2)])
+    with pytest.raises(ValueError, match="modules takes module objects, dotted names or module"):
+        GradientFlowMonitor(LastStep(nn.RNN(2, 2)), modules=[3])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"takes an nn\.Module, got str"):
+        GradientFlowMonitor("model")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="every must be an integer >= 1"):
         GradientFlowMonitor(nn.RNN(2, 2), every=0)
     with pytest.raises(ValueError, match="max_timesteps must be >= 2"):
@@ -304,8 +360,17 @@ def test_build_diagnostics_round_trips_through_the_record_json() -> None:
     assert isinstance(again.diagnostics, Diagnostics)
     assert isinstance(again.diagnostics.gradient_flow[0], GradientFlow)
 
+    assert again.diagnostics.gradient_flow_watch is not None
+    assert [(f.layer, f.snapshots) for f in again.diagnostics.gradient_flow_layers] == [("rnn", 2)]
+
     assert build_diagnostics(None, None) is None
-    assert build_diagnostics(GradientFlowMonitor(model), ClippingMonitor(1.0)) is None
+    assert build_diagnostics(None, ClippingMonitor(1.0)) is None
+    # watched but never run: the record still says what was watched, with no snapshot
+    idle = build_diagnostics(GradientFlowMonitor(model), ClippingMonitor(1.0))
+    assert idle is not None and idle.gradient_flow == [] and idle.clipping is None
+    assert [(f.layer, f.snapshots, f.latest) for f in idle.gradient_flow_layers] == [
+        ("rnn", 0, None)
+    ]
 
 
 def test_import_repro_does_not_import_torch_or_the_diagnostics() -> None:

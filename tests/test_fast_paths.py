@@ -59,7 +59,9 @@ def _heavy_after(code: str) -> list[str]:
 
 def test_validate_and_schema_do_not_import_torch_or_mlflow(tmp_path: Path) -> None:
     invalid = tmp_path / "bad.yaml"
-    invalid.write_text("schema_version: '2.0'\nrun: {name: x}\narchitecture: {model_class: M}\n")
+    invalid.write_text(
+        "schema_version: '2.0'\nrun: {name: x}\narchitecture: {recurrent_layers: []}\n"
+    )
     outcome = _run_cli_in_process(
         ["validate", str(EXAMPLE)],
         ["validate", str(invalid)],

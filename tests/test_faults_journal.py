@@ -126,7 +126,7 @@ ILL_TYPED: list[Any] = [
     {"t": "m", "i": 302, "s": 1, "ts": 1, "v": {"bad|name": 1.0}},
     {"t": "m", "i": 303, "s": 1, "ts": 1, "v": {"x": "NaN-text"}},
     {"t": "m", "i": 304, "s": 1, "ts": 1, "v": {"x": 10**400}},
-    {"t": "m", "i": 305, "s": 1, "ts": 1, "v": {}},
+    {"t": "m", "i": 305, "s": 1, "ts": 1, "v": [1.0]},
     {"t": "ack", "upto": "all"},
     {"t": "artifact", "n": [], "src": "/etc/hostname"},
     {"t": "bind", "run_id": {"$ne": 1}},

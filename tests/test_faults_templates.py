@@ -138,8 +138,6 @@ def test_errors_still_name_the_file_and_line(people, tmp_path: Path) -> None:
 
 
 def test_ordinary_user_templates_render_as_before(people, tmp_path: Path) -> None:
-    body = (
-        "{% for c in contributors %}{{ c.full_name }};{% endfor %} {{ 'ab' * 2 }} {{ 2 ** 5 }}"
-    )
+    body = "{% for c in contributors %}{{ c.full_name }};{% endfor %} {{ 'ab' * 2 }} {{ 2 ** 5 }}"
     out = render(people, "credit-text", template_dir=user_dir(tmp_path, body))
     assert out.endswith(" abab 32\n") and out.count(";") == len(people.contributors)

@@ -124,10 +124,11 @@ def test_absent_fields_stay_absent() -> None:
     data = record.to_dict()
     assert data == {
         "schema_version": SCHEMA_VERSION,
-        "run": {"name": "minimal", "tags": {}},
+        "run": {"name": "minimal", "tags": {}, "resumed": []},
         "data": [],
         "results": [],
         "contributors": [],
+        "warnings": [],
     }
     assert record.training is None and record.environment is None
 

@@ -93,23 +93,6 @@ def test_diff_lists_changed_added_and_removed_fields() -> None:
     assert diff_records(left, left) == []
 
 
-def test_diff_cli(tmp_path: Path) -> None:
-    a, b = tmp_path / "a.yaml", tmp_path / "b.json"
-    variant(0, 0.1).save(a)
-    variant(0, 0.1, lr=0.003).save(b)
-    result = subprocess.run(
-        [sys.executable, "-m", "repro", "diff", str(a), str(b)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0
-    assert (
-        "training.optimizer.settings.lr" in result.stdout
-        and "2 field(s) differ" in result.stdout  # lr and run.name
-    )
-
-
 def seeds_by_cell() -> list[repro.RunRecord]:
     return [
         variant(s, 0.1 * s + (0.5 if c == "gru" else 0.0), cell=c)
@@ -191,3 +174,23 @@ def test_report_hparams_table(tmp_path: Path) -> None:
         timeout=60,
     )
     assert bad.returncode == 2 and "md or latex" in bad.stderr
+
+
+def test_report_and_diff_on_files_import_neither_torch_nor_mlflow(tmp_path: Path) -> None:
+    a, b = variant(0, 0.1).save(tmp_path / "a.yaml"), variant(1, 0.2).save(tmp_path / "b.yaml")
+    script = f"""
+import contextlib, io, sys
+from repro.cli import main
+for argv in (["report", {str(a)!r}, {str(b)!r}], ["diff", {str(a)!r}, {str(b)!r}]):
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            assert exc.code == 0, (argv, exc.code)
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "mlflow", "deepsig")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -1,4 +1,6 @@
-"""Capture from a live PyTorch process: architecture, training settings, environment, git, seeds.
+"""Capture from a live PyTorch process: architecture, training settings, data, environment, git,
+seeds, and what a run does while it trains (:mod:`repro.capture.session` puts them together for
+``repro.track``).
 
 Nothing here imports torch at package import time; each module imports it only where needed,
 and :mod:`repro.capture.redact` never does.
@@ -12,6 +14,19 @@ from typing import Any
 # public name -> module that defines it (imported on first use, so torch loads only when needed)
 _LAZY = {
     "capture_architecture": "repro.capture.architecture",
+    "describe_architecture": "repro.capture.architecture",
+    "capture_data": "repro.capture.data",
+    "capture_dropout": "repro.capture.regularisation",
+    "check_default_init": "repro.capture.initialisation",
+    "observed_precision": "repro.capture.precision",
+    "parameter_dtypes": "repro.capture.precision",
+    "imported_packages": "repro.capture.environment",
+    "capture_git_diff": "repro.capture.provenance",
+    "repro_written_paths": "repro.capture.provenance",
+    "last_seeds": "repro.capture.seeds",
+    "CaptureSession": "repro.capture.session",
+    "Observer": "repro.capture.observer",
+    "EmissionsMeter": "repro.capture.emissions",
     "capture_optimizer": "repro.capture.training",
     "capture_lr_schedule": "repro.capture.training",
     "capture_initialisation": "repro.capture.training",

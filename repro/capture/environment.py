@@ -8,9 +8,11 @@ through :func:`repro.capture.redact.redact_value` even then.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -152,20 +154,56 @@ def _cudnn_version() -> str | None:
     return None if version is None else str(version)
 
 
-def _device() -> Device:
+_NVIDIA_VERSION_FILE = Path("/proc/driver/nvidia/version")
+_NVIDIA_DRIVER = re.compile(r"Kernel Module\s+(?:for\s+\S+\s+)?([0-9][0-9.]*)")
+
+
+def nvidia_driver(version_file: Path = _NVIDIA_VERSION_FILE) -> str | None:
+    """The NVIDIA driver version: from the kernel module's version file, else NVML (the
+    ``nvidia-ml-py`` package, when installed); None when neither can tell."""
+    try:
+        found = _NVIDIA_DRIVER.search(version_file.read_text(errors="replace"))
+    except OSError:
+        found = None
+    if found:
+        return found.group(1).rstrip(".")
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+        try:
+            version = pynvml.nvmlSystemGetDriverVersion()
+        finally:
+            pynvml.nvmlShutdown()
+    except Exception as exc:  # no driver loaded, no GPU: not a failure of the run
+        log.debug("environment: NVML gave no driver version: %s", exc)
+        return None
+    return version.decode() if isinstance(version, bytes) else str(version)
+
+
+def _device(where: Any = None) -> Device:
+    """The device ``where`` (a ``torch.device`` or its name) names, else the best one present:
+    CUDA (model of the device used, how many, memory, capability, driver), MPS, or the CPU."""
     torch = _torch()
-    if torch is not None and torch.cuda.is_available():
-        props = torch.cuda.get_device_properties(0)
+    kind = None if where is None else str(getattr(where, "type", where)).split(":")[0]
+    if torch is not None and kind in (None, "cuda") and torch.cuda.is_available():
+        index = getattr(where, "index", None) if kind == "cuda" else None
+        props = torch.cuda.get_device_properties(index or 0)
         return Device(
             type="cuda",
             name=props.name,
             count=torch.cuda.device_count(),
             memory_bytes=props.total_memory,
             capability=f"{props.major}.{props.minor}",
+            driver=nvidia_driver(),
         )
     mps = getattr(getattr(torch, "backends", None), "mps", None)
-    if mps is not None and mps.is_available():
+    if kind in (None, "mps") and mps is not None and mps.is_available():
         return Device(type="mps", name="Apple MPS", count=1)
+    if kind not in (None, "cpu", "cuda", "mps"):
+        return Device(type=kind, count=1)
     return Device(type="cpu", name=_cpu_model(), count=1)
 
 
@@ -193,6 +231,30 @@ def _packages(extra: Iterable[str]) -> dict[str, str]:
     return found
 
 
+@functools.cache
+def _module_distributions() -> dict[str, tuple[str, ...]]:
+    """Top-level import name -> distributions providing it (read once: it scans every
+    installed distribution, about 0.2 s)."""
+    return {name: tuple(dists) for name, dists in metadata.packages_distributions().items()}
+
+
+def imported_packages(modules: Iterable[str] | None = None) -> dict[str, str]:
+    """Distribution -> version of every installed distribution that provides a module this
+    process has imported (``modules``: dotted module names, default ``sys.modules``)."""
+    providers = _module_distributions()
+    names = sys.modules if modules is None else modules
+    dists: dict[str, None] = {}
+    for top in sorted({name.partition(".")[0] for name in list(names)}):
+        for dist in providers.get(top, ()):
+            dists[dist] = None
+    found = {}
+    for dist in dists:
+        version = _version(dist)
+        if version is not None:
+            found[dist] = version
+    return dict(sorted(found.items(), key=lambda item: item[0].lower()))
+
+
 def allowed_variable(name: str, extra: Iterable[str] = ()) -> bool:
     """Whether an environment variable may be recorded (its value is redacted regardless)."""
     return name in ALLOWED_VARIABLES or name.startswith(ALLOWED_PREFIXES) or name in set(extra)
@@ -215,12 +277,18 @@ def capture_environment(
     *,
     packages: Iterable[str] = (),
     variables: Iterable[str] = (),
+    imported: bool = True,
+    device: Any = None,
 ) -> Environment:
     """Versions (Python, OS, torch, CUDA, cuDNN, key packages), CPU and device, determinism
     settings and allow-listed environment variables of this process.
 
-    ``packages`` adds distributions to :data:`PACKAGES`; ``variables`` adds variable names to
-    :data:`ALLOWED_VARIABLES`. Facts that cannot be gathered are left absent.
+    ``packages`` adds distributions to :data:`PACKAGES`; with ``imported`` the versions of
+    every distribution imported so far are added too (:func:`imported_packages`; ``track``
+    adds them at the end of the run, when the list is complete). ``device`` (a
+    ``torch.device``) says where the model lives; by default the best device present is
+    described. ``variables`` adds variable names to :data:`ALLOWED_VARIABLES`. Facts that
+    cannot be gathered are left absent.
     """
     gatherers: dict[str, Callable[[], Any]] = {
         "python": platform.python_version,
@@ -230,8 +298,11 @@ def capture_environment(
         "cudnn": _cudnn_version,
         "cpu": _cpu_model,
         "cpu_count": _cpu_count,
-        "device": _device,
-        "packages": lambda: _packages(packages),
+        "device": lambda: _device(device),
+        "packages": lambda: {
+            **_packages(packages),
+            **(imported_packages() if imported else {}),
+        },
         "determinism": _determinism,
         "variables": lambda: capture_variables(extra=variables),
     }

@@ -11,6 +11,12 @@ from repro.record import Seeds
 # cuBLAS needs a fixed workspace for deterministic results on CUDA >= 10.2.
 CUBLAS_WORKSPACE_CONFIG = ":4096:8"
 _MAX_SEED = 2**32 - 1  # numpy's limit; torch accepts more, but one seed must fit all
+_last: Seeds | None = None  # what the latest seed_everything seeded (repro.track records it)
+
+
+def last_seeds() -> Seeds | None:
+    """A copy of the seeds the latest :func:`seed_everything` set in this process, or None."""
+    return None if _last is None else _last.model_copy(deep=True)
 
 
 def seed_everything(seed: int, deterministic: bool = False) -> Seeds:
@@ -19,8 +25,10 @@ def seed_everything(seed: int, deterministic: bool = False) -> Seeds:
 
     With ``deterministic=True`` also turn on ``torch.use_deterministic_algorithms``, set cuDNN
     to deterministic without benchmarking, and set ``CUBLAS_WORKSPACE_CONFIG`` to
-    ``:4096:8`` unless already set. Returns the :class:`Seeds` record of the sources seeded.
+    ``:4096:8`` unless already set. Returns the :class:`Seeds` record of the sources seeded,
+    which ``repro.track`` records.
     """
+    global _last
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= _MAX_SEED:
         raise InvalidInputError(
             f"seed_everything: seed must be an integer in [0, 2**32 - 1], got {seed!r}."
@@ -42,6 +50,7 @@ def seed_everything(seed: int, deterministic: bool = False) -> Seeds:
             raise InvalidInputError(
                 "seed_everything: deterministic=True needs torch, which is not installed."
             ) from None
+        _last = seeds.model_copy()
         return seeds
     torch.manual_seed(seed)  # seeds the CPU generator and every CUDA device's
     seeds.torch = seed
@@ -53,4 +62,5 @@ def seed_everything(seed: int, deterministic: bool = False) -> Seeds:
         torch.use_deterministic_algorithms(True)
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
+    _last = seeds.model_copy()
     return seeds

@@ -192,10 +192,16 @@ def forget_gate_biases(model: nn.Module) -> list[float]:
 
 def capture_initialisation(
     model: nn.Module,
-    scheme: str = "pytorch-default",
+    scheme: str | None = None,
     details: Mapping[str, Any] | None = None,
 ) -> Initialisation:
-    """Name the initialisation ``scheme`` and measure the effective LSTM forget-gate bias.
+    """The initialisation ``scheme`` and the effective LSTM forget-gate bias.
+
+    Without ``scheme`` it is measured, never assumed: ``pytorch-default`` when every parameter
+    is consistent with its module's default initialisation, else ``custom`` with the names of
+    the parameters that differ (``details["not_default"]``) and of those torch has no default
+    for (``details["no_torch_default"]``), see :mod:`repro.capture.initialisation`. Capture it
+    before training moves them.
 
     ``forget_gate_bias`` is the mean over every LSTM unit, layer and direction of
     ``b_ih + b_hh`` on the forget-gate slice, the value the gate actually sees (setting both
@@ -204,6 +210,13 @@ def capture_initialisation(
     """
     biases = forget_gate_biases(model)
     extra = {k: json_safe(v) for k, v in (details or {}).items()}
+    if scheme is None:
+        from repro.capture.initialisation import check_default_init, init_details
+
+        check = check_default_init(model)
+        scheme = "pytorch-default" if check.default else "custom"
+        for key, value in init_details(check).items():
+            extra.setdefault(key, value)
     mean = None
     if biases:
         mean = math.fsum(biases) / len(biases)
@@ -229,7 +242,7 @@ def _update_file(digest: Any, path: Path) -> None:
             digest.update(chunk)
 
 
-def _array_bytes(value: Any) -> tuple[str, tuple[int, ...], bytes]:
+def array_bytes(value: Any) -> tuple[str, tuple[int, ...], bytes]:
     """(dtype name, shape, C-order little-endian bytes) of a tensor or numpy array."""
     module = type(value).__module__
     if module.startswith("torch"):
@@ -254,22 +267,31 @@ def _array_bytes(value: Any) -> tuple[str, tuple[int, ...], bytes]:
     return array.dtype.name, array.shape, array.tobytes()
 
 
-def _is_array(value: Any) -> bool:
+def is_array(value: Any) -> bool:
     return hasattr(value, "dtype") and hasattr(value, "shape") and not isinstance(value, type)
+
+
+def frame_raw(digest: Any, value: Any) -> bool:
+    """Feed a tensor, array or bytes-like value framed with its kind, dtype, shape and length;
+    False (nothing fed) for any other value."""
+    if is_array(value):
+        dtype, shape, raw = array_bytes(value)
+        digest.update(f"array {dtype} {list(shape)} {len(raw)}\n".encode())
+    elif isinstance(value, bytes | bytearray | memoryview):
+        raw = bytes(value)
+        digest.update(f"bytes {len(raw)}\n".encode())
+    else:
+        return False
+    digest.update(raw)
+    return True
 
 
 def _frame(digest: Any, value: Any, label: str) -> None:
     """Feed one item, framed with its kind, dtype and shape so that different data can never
     produce the same byte stream."""
-    if _is_array(value):
-        dtype, shape, raw = _array_bytes(value)
-        digest.update(f"array {dtype} {list(shape)} {len(raw)}\n".encode())
-        digest.update(raw)
-    elif isinstance(value, bytes | bytearray | memoryview):
-        raw = bytes(value)
-        digest.update(f"bytes {len(raw)}\n".encode())
-        digest.update(raw)
-    elif isinstance(value, str | os.PathLike):
+    if frame_raw(digest, value):
+        return
+    if isinstance(value, str | os.PathLike):
         path = Path(value)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())

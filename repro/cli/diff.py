@@ -1,4 +1,4 @@
-"""``repro diff SOURCE SOURCE``: what differs between two runs."""
+"""``repro diff SOURCE SOURCE``: what differs between two runs, arranged for a reader."""
 
 from __future__ import annotations
 
@@ -10,31 +10,49 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
 @click.command()
 @click.argument("left")
 @click.argument("right")
-@click.option("--times", is_flag=True, help="Also compare created/started/ended times.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--config-only",
+    is_flag=True,
+    help="Only the configuration: what the user chose (no seeds, results or environment).",
+)
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="Also show fields that differ between any two runs (name, description, times).",
+)
+@click.option("--times", "show_all", is_flag=True, hidden=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "md", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @tracking_uri_option
 @output_option
 def diff(
-    left: str, right: str, times: bool, as_json: bool, tracking_uri: str | None, output: str | None
+    left: str,
+    right: str,
+    config_only: bool,
+    show_all: bool,
+    fmt: str,
+    as_json: bool,
+    tracking_uri: str | None,
+    output: str | None,
 ) -> None:
-    """Show every field that differs between two records or runs (exit 0 either way)."""
-    import json
-
-    from repro.record.paths import MISSING
-    from repro.report.diff import diff_records, format_changes
+    """Show what differs between two records or runs, by section: configuration, seed, results,
+    diagnostics (summarised), then the rest; alike sections collapsed (exit 0 either way)."""
+    from repro.report.diff import compare_records, format_json, format_markdown, format_text
     from repro.sources import load_source
 
-    changes = diff_records(
-        load_source(left, tracking_uri), load_source(right, tracking_uri), include_times=times
+    result = compare_records(
+        load_source(left, tracking_uri),
+        load_source(right, tracking_uri),
+        names=(left, right),
+        config_only=config_only,
+        show_all=show_all,
     )
-    if as_json:
-        payload = [
-            {"path": c.path}
-            | ({"left": c.left} if c.left is not MISSING else {})
-            | ({"right": c.right} if c.right is not MISSING else {})
-            for c in changes
-        ]
-        text = json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = format_changes(changes, left, right)
-    write_output(text, output)
+    formatter = {"text": format_text, "md": format_markdown, "json": format_json}
+    write_output(formatter["json" if as_json else fmt](result), output)

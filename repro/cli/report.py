@@ -1,28 +1,46 @@
-"""``repro report SOURCE...``: many runs as a paper table (results over seeds, hyperparameters)."""
+"""``repro report SOURCE... | --experiment NAME``: many runs as a paper table (results over
+seeds, hyperparameters, expected best score over a random search's trials)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
 from repro.cli.options import output_option, tracking_uri_option, write_output
 
+if TYPE_CHECKING:
+    from repro.record import RunRecord
+
 
 @click.command()
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
+@click.option(
+    "--experiment",
+    "experiments",
+    multiple=True,
+    metavar="NAME",
+    help="Every run of this MLflow experiment (repeatable); read in pages, concurrently, "
+    "through a local cache of finished runs' records.",
+)
 @click.option(
     "--group-by",
     "group_by",
     multiple=True,
     metavar="FIELD",
-    help="Group runs by this field path (repeatable), e.g. architecture.recurrent_layers[0].cell."
-    " Default: runs whose configuration differs only in seeds form a group.",
+    help="Group runs by this field path (repeatable), e.g. architecture.recurrent_layers.0.cell"
+    " or architecture.recurrent_layers[0].cell. Default: runs whose configuration differs only"
+    " in seeds form a group.",
 )
 @click.option(
     "--table",
-    type=click.Choice(["results", "hparams"]),
+    type=click.Choice(["results", "hparams", "expected-max"]),
     default="results",
     show_default=True,
-    help="results: mean ± std, CI and n per group; hparams: one column per run.",
+    help="results: mean ± std, CI and n per group; hparams: one column per run; expected-max: "
+    "expected best score over the trials of a random search (Dodge et al. 2019; Tang et al. "
+    "2020).",
 )
 @click.option(
     "--format",
@@ -33,6 +51,12 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
     help="hparams tables come as md or latex.",
 )
 @click.option(
+    "--metric",
+    default=None,
+    metavar="[SPLIT/]NAME",
+    help="expected-max: the score to analyse (default: the search's recorded objective).",
+)
+@click.option(
     "--level",
     type=click.FloatRange(0.5, 0.999),
     default=0.95,
@@ -40,32 +64,94 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
     help="Confidence level of the intervals.",
 )
 @click.option("--caption", default=None, help="Table caption.")
+@click.option("--no-cache", is_flag=True, help="Read every MLflow run's record afresh.")
 @tracking_uri_option
 @output_option
 def report(
     sources: tuple[str, ...],
+    experiments: tuple[str, ...],
     group_by: tuple[str, ...],
     table: str,
     fmt: str,
+    metric: str | None,
     level: float,
     caption: str | None,
+    no_cache: bool,
     tracking_uri: str | None,
     output: str | None,
 ) -> None:
     """Aggregate runs (mean ± std, Student-t CI, n) into a Markdown, LaTeX, HTML or CSV table,
-    or lay their hyperparameters side by side (--table hparams), rows that differ marked."""
+    lay their hyperparameters side by side (--table hparams), or tabulate the expected best
+    score of a random search by number of trials (--table expected-max)."""
     from repro.errors import UsageError
     from repro.render.api import render
-    from repro.sources import load_source
 
+    if not sources and not experiments:
+        raise UsageError("give record files or MLflow runs (SOURCE...), or --experiment NAME")
     if table == "hparams" and fmt not in ("md", "latex"):
         raise UsageError(f"--table hparams comes as md or latex, not {fmt}")
-    records = [load_source(source, tracking_uri) for source in sources]
+    if metric and table != "expected-max":
+        raise UsageError("--metric applies to --table expected-max")
+    records = _records(sources, experiments, tracking_uri, use_cache=not no_cache)
     if table == "hparams":
         options = {"caption": caption} if caption else {}
-        text = render(records, f"hparams-{fmt}", **options)
+        text = render(list(records), f"hparams-{fmt}", **options)
+    elif table == "expected-max":
+        from repro.report.budget import budget_curves
+
+        curves = budget_curves(records, metric=metric, group_by=list(group_by) or None)
+        text = render(curves, f"expected-max-{fmt}", caption=caption)
     else:
-        text = render(
-            records, f"results-{fmt}", group_by=list(group_by) or None, level=level, caption=caption
-        )
+        from repro.report.aggregate import aggregate
+
+        results = aggregate(records, group_by=list(group_by) or None)
+        if not results.groups:
+            raise UsageError("no runs to report")
+        text = render(results, f"results-{fmt}", level=level, caption=caption)
     write_output(text, output)
+
+
+def _records(
+    sources: tuple[str, ...],
+    experiments: tuple[str, ...],
+    tracking_uri: str | None,
+    use_cache: bool,
+) -> Iterator[RunRecord]:
+    """Records in the order given, one at a time: files as read, consecutive MLflow run ids
+    fetched together, then every run of each experiment."""
+    import sys
+
+    from repro.sources import load_source, run_id_of
+    from repro.tracking.journal import LOCAL_ID_PREFIX
+
+    progress = sys.stderr.isatty()
+    batch: list[str] = []
+
+    def bulk(**where: object) -> Iterator[RunRecord]:
+        from repro.tracking.bulk import Loaded, load_records
+
+        stats = Loaded()
+        yield from load_records(
+            tracking_uri=tracking_uri, use_cache=use_cache, progress=progress, stats=stats,
+            **where,  # type: ignore[arg-type]
+        )  # fmt: skip
+        if stats.missing:
+            click.echo(
+                f"repro: {len(stats.missing)} run(s) without a repro record left out "
+                f"(e.g. {stats.missing[0]})",
+                err=True,
+            )
+
+    for source in sources:
+        run_id = run_id_of(source)
+        if run_id is not None and not run_id.startswith(LOCAL_ID_PREFIX):
+            batch.append(run_id)
+            continue
+        if batch:
+            yield from bulk(run_ids=batch)
+            batch = []
+        yield load_source(source, tracking_uri)
+    if batch:
+        yield from bulk(run_ids=batch)
+    if experiments:
+        yield from bulk(experiments=experiments)

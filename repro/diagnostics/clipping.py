@@ -1,4 +1,4 @@
-"""Gradient-norm clipping that also records how often and how hard it acted."""
+"""Gradient clipping (by norm or by value) that also records how often and how hard it acted."""
 
 from __future__ import annotations
 
@@ -10,23 +10,29 @@ from collections.abc import Iterable
 import numpy as np
 import torch
 
-from repro.record import ClippingStats
+from repro.record import ClippingStats, GradientClipping
 
 
 class ClippingMonitor:
-    """Wraps ``torch.nn.utils.clip_grad_norm_`` and keeps every pre-clip total norm.
+    """Wraps ``torch.nn.utils.clip_grad_norm_`` (``kind="norm"``) or ``clip_grad_value_``
+    (``kind="value"``) and keeps every pre-clip total norm: the ``norm_type``-norm, and for
+    value clipping the largest absolute gradient (the inf-norm, which is what exceeds
+    ``clip_value`` exactly when clipping acts).
 
     Norms are kept as 8-byte floats (a million steps take 8 MB). A non-finite norm (an
     overflowing gradient) counts as a clipped step but is left out of the norm statistics, so
     they stay finite; ``nonfinite_steps`` counts such steps.
     """
 
-    def __init__(self, max_norm: float, norm_type: float = 2.0) -> None:
+    def __init__(self, max_norm: float, norm_type: float = 2.0, *, kind: str = "norm") -> None:
         max_norm = float(max_norm)
         if not max_norm > 0 or not math.isfinite(max_norm):
             raise ValueError(f"ClippingMonitor: max_norm must be a positive number, got {max_norm}")
+        if kind not in ("norm", "value"):
+            raise ValueError(f"ClippingMonitor: kind must be 'norm' or 'value', got {kind!r}")
+        self.kind = kind
         self.max_norm = max_norm
-        self.norm_type = float(norm_type)
+        self.norm_type = math.inf if kind == "value" else float(norm_type)
         self._norms = array("d")
         self.steps = 0
         self.clipped_steps = 0
@@ -35,9 +41,15 @@ class ClippingMonitor:
     def clip(self, parameters: Iterable[torch.Tensor] | torch.Tensor) -> float:
         """Clip the gradients of ``parameters`` in place and return their total norm before
         clipping (exactly what ``clip_grad_norm_`` returns, as a float)."""
-        total = torch.nn.utils.clip_grad_norm_(
-            parameters, self.max_norm, norm_type=self.norm_type, error_if_nonfinite=False
-        )
+        if self.kind == "value":
+            params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+            grads = [p.grad for p in params if p.grad is not None]
+            total = torch.stack([g.detach().abs().max() for g in grads]).max() if grads else 0.0
+            torch.nn.utils.clip_grad_value_(params, self.max_norm)
+        else:
+            total = torch.nn.utils.clip_grad_norm_(
+                parameters, self.max_norm, norm_type=self.norm_type, error_if_nonfinite=False
+            )
         norm = float(total)
         self.steps += 1
         if math.isfinite(norm):
@@ -73,3 +85,10 @@ class ClippingMonitor:
             norm_p95=float(p95),
             norm_max=float(norms.max()),
         )
+
+
+def clipping_setting(monitor: ClippingMonitor) -> GradientClipping:
+    """The record's ``training.gradient_clipping`` for what ``monitor`` does."""
+    if monitor.kind == "value":
+        return GradientClipping(kind="value", threshold=monitor.max_norm)
+    return GradientClipping(kind="norm", threshold=monitor.max_norm, norm_type=monitor.norm_type)

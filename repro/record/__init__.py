@@ -1,26 +1,37 @@
 """Plain-data record models and pure functions over them (no file, network or torch work)."""
 
-from .architecture import Architecture, CellType, Embedding, OutputHead, RecurrentLayer, TiedWeights
+from .architecture import (
+    Architecture,
+    CellType,
+    Embedding,
+    ModuleSummary,
+    OutputHead,
+    RecurrentLayer,
+    TiedWeights,
+)
 from .card import Card
 from .contributors import Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
-from .diagnostics import ClippingStats, Diagnostics, GradientFlow
+from .diagnostics import ClippingStats, Diagnostics, FlowSummary, FlowWatch, GradientFlow, LayerFlow
 from .environment import Determinism, Device, Environment
 from .errors import describe_errors, field_path
 from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
 from .orcid import normalize_orcid, orcid_checksum
-from .provenance import GitInfo, Provenance
+from .provenance import Emissions, GitInfo, Provenance
 from .results import Interval, Metric
 from .run import RunInfo, RunStatus
-from .run_record import RunRecord
+from .run_record import RecordWarning, RunRecord
 from .training import (
     Dropout,
+    DropoutModule,
+    DropoutPosition,
     EarlyStopping,
     GradientClipping,
     HyperparameterSearch,
     Initialisation,
     LRSchedule,
+    Observed,
     Optimizer,
     Seeds,
     TeacherForcing,
@@ -45,9 +56,14 @@ __all__ = [
     "Device",
     "Diagnostics",
     "Dropout",
+    "DropoutModule",
+    "DropoutPosition",
     "EarlyStopping",
     "Embedding",
+    "Emissions",
     "Environment",
+    "FlowSummary",
+    "FlowWatch",
     "GitInfo",
     "GradientClipping",
     "GradientFlow",
@@ -55,11 +71,15 @@ __all__ = [
     "Initialisation",
     "Interval",
     "LRSchedule",
+    "LayerFlow",
     "Metric",
+    "ModuleSummary",
+    "Observed",
     "Optimizer",
     "OutputHead",
     "Padding",
     "Provenance",
+    "RecordWarning",
     "RecurrentLayer",
     "RoleAssignment",
     "RunInfo",

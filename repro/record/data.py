@@ -34,6 +34,9 @@ class Dataset(Section):
     source: str | None = Field(None, description="URL, DOI or generator description.")
     license: str | None = Field(None, description="SPDX identifier where there is one.")
     sha256: Sha256 | None = Field(None, description="Digest of the full content.")
+    split_sha256: dict[str, Sha256] = Field(
+        default_factory=dict, description="Split -> digest of that split's content."
+    )
     role: Literal["train", "eval", "train+eval"] | None = None
     splits: dict[str, NonNegInt] = Field(default_factory=dict, description="Split -> examples.")
     preprocessing: list[str] = Field(default_factory=list, description="Ordered steps.")

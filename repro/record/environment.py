@@ -15,6 +15,7 @@ class Device(Section):
     count: NonNegInt = 1
     memory_bytes: NonNegInt | None = None
     capability: str | None = Field(None, description="CUDA compute capability, e.g. '9.0'.")
+    driver: str | None = Field(None, description="GPU driver version, e.g. '550.54.15'.")
 
 
 class Determinism(Section):
@@ -37,8 +38,12 @@ class Environment(Section):
     cudnn: str | None = None
     cpu: str | None = Field(None, description="CPU model name.")
     cpu_count: NonNegInt | None = None
-    device: Device | None = None
-    packages: dict[str, str] = Field(default_factory=dict, description="Key package versions.")
+    device: Device | None = Field(None, description="Where the model's parameters lived.")
+    packages: dict[str, str] = Field(
+        default_factory=dict,
+        description="Distribution -> version: the key packages installed, and every "
+        "distribution the training process had imported by the end of the run.",
+    )
     determinism: Determinism | None = None
     variables: dict[str, str] = Field(
         default_factory=dict, description="Allow-listed environment variables (never secrets)."

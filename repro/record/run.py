@@ -30,3 +30,7 @@ class RunInfo(Section):
     status: RunStatus | None = Field(None, description="Absent = unknown.")
     tags: dict[str, str] = Field(default_factory=dict, description="Free-form labels.")
     experiment: str | None = Field(None, description="Experiment (task) the run belongs to.")
+    resumed: list[AwareDatetime] = Field(
+        default_factory=list,
+        description="When the run was continued after an interruption (track(resume=...)).",
+    )

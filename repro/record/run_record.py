@@ -10,7 +10,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from .architecture import Architecture
-from .base import Section
+from .base import JSONValue, Section
 from .card import Card
 from .contributors import Contributor, Contributors
 from .data import Dataset
@@ -21,6 +21,17 @@ from .provenance import Provenance
 from .results import Metric
 from .run import RunInfo
 from .training import Training
+
+
+class RecordWarning(Section):
+    """A doubt about the record found while capturing or running: a stated value that
+    contradicts what was observed, a module repro could not classify, a fact it could not read.
+    The stated value is what the record keeps; the warning says what was seen instead."""
+
+    path: str | None = Field(None, description="Dotted record field concerned, if one.")
+    message: str = Field(min_length=1)
+    stated: JSONValue = Field(None, description="What the user stated, when they disagree.")
+    observed: JSONValue = Field(None, description="What repro observed, when they disagree.")
 
 
 class RunRecord(Section):
@@ -37,6 +48,10 @@ class RunRecord(Section):
     diagnostics: Diagnostics | None = None
     contributors: list[Contributor] = Field(default_factory=list)
     card: Card | None = None
+    warnings: list[RecordWarning] = Field(
+        default_factory=list,
+        description="Disagreements and gaps found while capturing and running; empty = none.",
+    )
 
     @model_validator(mode="before")
     @classmethod

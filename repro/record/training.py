@@ -40,22 +40,69 @@ class TeacherForcing(Section):
     schedule: str | None = Field(None, description="e.g. 'linear decay to 0.5 over 10 epochs'.")
 
 
+class DropoutPosition(Section):
+    """One place a dropout module was applied, as seen in a training forward pass."""
+
+    placement: Literal["input", "between_layers", "output", "inside_recurrent", "other"] = Field(
+        description="Relative to the recurrent layers: before the first ('input', e.g. on the "
+        "embedding output), between two, after the last ('output'), inside a recurrent "
+        "module's own forward ('inside_recurrent'), or 'other' (a model with no recurrent layer)."
+    )
+    after: str | None = Field(
+        None, description="Module whose output it dropped; absent = the model's input."
+    )
+    before: str | None = Field(
+        None, description="Module that next received data; absent = it fed the model's output."
+    )
+
+
+class DropoutModule(Section):
+    """One dropout module of the model and where it was applied."""
+
+    name: str = Field(description="Dotted module path inside the model.")
+    kind: str = Field(description="Module class, e.g. 'Dropout', 'AlphaDropout'.")
+    p: Probability
+    positions: list[DropoutPosition] = Field(
+        default_factory=list,
+        description="Where it was applied in the first training forward pass (a module may be "
+        "applied at several places); empty = not observed.",
+    )
+
+
 class Dropout(Section):
     """Every dropout variant recurrent nets use; absent fields = not used / not recorded."""
 
     between_layers: Probability | None = None
+    input: Probability | None = Field(
+        None,
+        description="Element-wise dropout on the recurrent stack's input (e.g. on the "
+        "embedding output).",
+    )
     variational_input: Probability | None = Field(None, description="Locked (per-sequence) mask.")
     variational_hidden: Probability | None = None
     variational_output: Probability | None = None
     weight_drop: Probability | None = Field(None, description="DropConnect on hidden weights.")
-    embedding: Probability | None = Field(None, description="Word-level embedding dropout.")
-    output: Probability | None = None
+    embedding: Probability | None = Field(
+        None, description="Word-level embedding dropout (whole embedding rows dropped)."
+    )
+    output: Probability | None = Field(
+        None, description="Dropout on the recurrent stack's output, before the output head."
+    )
+    modules: list[DropoutModule] = Field(
+        default_factory=list, description="The model's dropout modules, as captured."
+    )
 
 
 class Initialisation(Section):
     """Weight initialisation, including the effective LSTM forget-gate bias."""
 
-    scheme: str = Field(description="e.g. 'pytorch-default', 'orthogonal', 'xavier_uniform'.")
+    scheme: str = Field(
+        description="As stated (e.g. 'orthogonal', 'xavier_uniform'); when captured, "
+        "'pytorch-default' only if every parameter is consistent with PyTorch's default "
+        "initialisation of its module (range and spread tested), else 'custom' with the "
+        "parameters that differ named in details.not_default (those torch has no default "
+        "for in details.no_torch_default)."
+    )
     forget_gate_bias: float | None = Field(
         None, description="Effective forget-gate bias (b_if + b_hf) after initialisation."
     )
@@ -77,9 +124,15 @@ class Seeds(Section):
 
     python: int | None = None
     numpy: int | None = None
-    torch: int | None = None
+    torch: int | None = Field(
+        None,
+        description="torch.initial_seed(): the seed given to manual_seed, or the one torch "
+        "drew at start-up (manual_seed with it repeats the run's draws).",
+    )
     cuda: int | None = None
-    dataloader: int | None = None
+    dataloader: int | None = Field(
+        None, description="Initial seed of the training DataLoader's own generator."
+    )
     other: dict[str, int] = Field(default_factory=dict)
 
 
@@ -93,14 +146,43 @@ class HyperparameterSearch(Section):
     selected: dict[str, Scalar] = Field(default_factory=dict, description="Chosen values.")
 
 
+class Observed(Section):
+    """What repro saw while the run trained; absent fields were not observed."""
+
+    optimizer_steps: NonNegInt | None = Field(
+        None,
+        description="Completed optimizer.step() calls (steps a GradScaler skipped do not "
+        "count), over every attempt of a resumed run.",
+    )
+    scheduler_steps: NonNegInt | None = Field(None, description="scheduler.step() calls.")
+    epochs: NonNegInt | None = Field(
+        None,
+        description="Epochs completed: run.epoch() calls, or full passes over the "
+        "training DataLoader given as data=.",
+    )
+    final_lr: float | None = Field(
+        None, description="Learning rate of the first parameter group when the run ended."
+    )
+    final_lr_groups: list[float] = Field(
+        default_factory=list, description="Every group's final learning rate, when they differ."
+    )
+    autocast: list[str] = Field(
+        default_factory=list,
+        description="torch.autocast dtypes seen active in training forward passes, "
+        "e.g. ['float16']; empty = none seen.",
+    )
+
+
 class Training(Section):
     """Training procedure. Every field is optional: absent means "not recorded"."""
 
     optimizer: Optimizer | None = None
     lr_schedule: LRSchedule | None = None
     batch_size: PosInt | None = None
-    epochs: NonNegInt | None = None
-    max_steps: NonNegInt | None = None
+    epochs: NonNegInt | None = Field(
+        None, description="Epochs trained: as stated, else as observed (observed.epochs)."
+    )
+    max_steps: NonNegInt | None = Field(None, description="Step budget, as stated.")
     loss: str | None = Field(None, description="e.g. 'CrossEntropyLoss'.")
     gradient_clipping: GradientClipping | None = None
     tbptt_length: PosInt | None = Field(None, description="Truncated-BPTT window in steps.")
@@ -108,7 +190,19 @@ class Training(Section):
     teacher_forcing: TeacherForcing | None = None
     dropout: Dropout | None = None
     initialisation: Initialisation | None = None
-    precision: Literal["fp32", "fp64", "fp16", "bf16", "amp-fp16", "amp-bf16", "tf32"] | None = None
+    precision: Literal["fp32", "fp64", "fp16", "bf16", "amp-fp16", "amp-bf16", "tf32"] | None = (
+        Field(
+            None,
+            description="As stated, else from the parameters' dtype and the autocast seen while "
+            "training; a disagreement between the two is listed in the record's warnings.",
+        )
+    )
+    parameter_dtypes: dict[str, NonNegInt] = Field(
+        default_factory=dict, description="Parameters per dtype when the run started."
+    )
     early_stopping: EarlyStopping | None = None
     seeds: Seeds | None = None
     hyperparameter_search: HyperparameterSearch | None = None
+    observed: Observed | None = Field(
+        None, description="Steps, epochs and final learning rate seen while training."
+    )

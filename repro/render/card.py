@@ -162,7 +162,8 @@ def front_matter(record: RunRecord) -> dict[str, Any]:
     tags = ["rnn"]
     if record.architecture:
         for layer in record.architecture.recurrent_layers:
-            tags.append(CELL_TAGS[layer.cell])
+            if layer.cell in CELL_TAGS:  # a custom cell gets no built-in cell's tag
+                tags.append(CELL_TAGS[layer.cell])
     tags += ["pytorch", "repro"]
     data["tags"] = list(dict.fromkeys(tags))
     if record.data:
@@ -185,14 +186,29 @@ def front_matter_yaml(record: RunRecord) -> str:
 # -- body sections ----------------------------------------------------------------------------
 
 
+def cell_name(layer: Any, *, described: bool = True) -> str:
+    """A layer's cell as shown: a built-in by name, a hand-written one as a custom cell (with
+    the user's description when ``described``), never as a built-in type."""
+    if layer.cell in CELL_NAMES:
+        return CELL_NAMES[layer.cell]
+    if described and layer.description:
+        return f"custom cell ({clean_text(layer.description)})"
+    return "custom cell"
+
+
 def model_type(record: RunRecord) -> str | None:
     """'2-layer LSTM, hidden size 128' style summary of the recurrent stack."""
     if record.architecture is None:
         return None
+    if not record.architecture.recurrent_layers:
+        kinds = ", ".join(dict.fromkeys(m.kind for m in record.architecture.modules))
+        return f"no recurrent layer ({kinds})" if kinds else "no recurrent layer"
     parts = []
     for layer in record.architecture.recurrent_layers:
         text = f"{layer.num_layers}-layer {'bidirectional ' if layer.bidirectional else ''}"
-        text += f"{CELL_NAMES[layer.cell]}, hidden size {layer.hidden_size}"
+        text += cell_name(layer)
+        if layer.hidden_size is not None:
+            text += f", hidden size {layer.hidden_size}"
         parts.append(text)
     return "; ".join(parts)
 
@@ -304,15 +320,15 @@ def architecture_info(record: RunRecord) -> dict[str, Any] | None:
     layers = [
         {
             "name": clean_text(layer.name),
-            "cell": CELL_NAMES[layer.cell],
-            "input_size": str(layer.input_size),
-            "hidden_size": str(layer.hidden_size),
+            "cell": cell_name(layer, described=False),
+            "input_size": "—" if layer.input_size is None else str(layer.input_size),
+            "hidden_size": "—" if layer.hidden_size is None else str(layer.hidden_size),
             "num_layers": str(layer.num_layers),
             "bidirectional": "yes" if layer.bidirectional else "no",
             "proj_size": str(layer.proj_size) if layer.proj_size else "—",
             "dropout": tables.format_value(layer.dropout),
-            "batch_first": "yes" if layer.batch_first else "no",
-            "bias": "yes" if layer.bias else "no",
+            "batch_first": {True: "yes", False: "no", None: "—"}[layer.batch_first],
+            "bias": {True: "yes", False: "no", None: "—"}[layer.bias],
             "parameters": "—"
             if layer.parameters is None
             else tables.format_value(layer.parameters),
@@ -373,7 +389,8 @@ def training_rows(record: RunRecord) -> list[Row] | None:
     ]
     if t.teacher_forcing is not None:
         rows.append(_kv("Teacher forcing", tables.teacher_forcing_text(record)))
-    dropout = t.dropout.model_dump(exclude_none=True) if t.dropout else {}
+    # the per-module placement list (record schema 2.0) is not shown by this card yet
+    dropout = t.dropout.model_dump(exclude_none=True, exclude={"modules"}) if t.dropout else {}
     rows.append(_kv("Dropout", tables.format_value(dropout) if dropout else None))
     init = t.initialisation
     if init is None:

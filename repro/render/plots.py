@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
 from repro.record import GradientFlow
 
@@ -22,7 +24,7 @@ History = Mapping[str, Sequence[tuple[int, float]]]
 
 MAX_POINTS = 1500  # per series; longer histories are thinned evenly (the last point is kept)
 MAX_PANELS = 8  # metric groups / layers drawn; the caption says when more were left out
-MAX_SNAPSHOTS = 8  # gradient-flow lines per layer, evenly chosen over training
+MAX_CURVES = 10  # gradient-flow curves (layer x direction) drawn; the caption says the rest
 LABEL_CHARS = 60
 
 _STYLE = {
@@ -151,60 +153,151 @@ def training_curves(history: History) -> Plot | None:
     )
 
 
-def _pick(snapshots: list[GradientFlow], limit: int = MAX_SNAPSHOTS) -> list[GradientFlow]:
-    ordered = sorted(snapshots, key=lambda s: s.step)
-    if len(ordered) <= limit:
-        return ordered
-    picks = {round(i * (len(ordered) - 1) / (limit - 1)) for i in range(limit)}
-    return [ordered[i] for i in sorted(picks)]
+@dataclass(frozen=True)
+class _Curve:
+    """One snapshot of one layer and direction, relative to its last processed step."""
+
+    label: str
+    step: int
+    distances: list[int]
+    relative: list[float]
+    overflow_at: int | None
+    verdict_distance: int | None
+
+
+def _curve(snapshot: GradientFlow, split: bool = False) -> _Curve | None:
+    """Norms against distance back from the last step the recurrence processed, divided by the
+    norm there; None when that norm is missing or zero (nothing to measure against)."""
+    length = snapshot.length or (max([*snapshot.timesteps, *snapshot.nonfinite_timesteps]) + 1)
+    backward = snapshot.direction == "backward"
+    points = sorted(
+        (t if backward else length - 1 - t, n)
+        for t, n in zip(snapshot.timesteps, snapshot.grad_norms, strict=False)
+        if math.isfinite(n)
+    )
+    if not points or points[0][0] != 0 or points[0][1] <= 0:
+        return None
+    reference = points[0][1]
+    kept = [(d, n / reference) for d, n in points if n > 0]
+    overflow = [t if backward else length - 1 - t for t in snapshot.nonfinite_timesteps]
+    suffix = {
+        "forward": " (forward)" if split else "",
+        "backward": " (backward)",
+        "both": " (both directions)",
+    }
+    summary = snapshot.summary
+    return _Curve(
+        label=plain_label(snapshot.layer) + suffix.get(snapshot.direction, ""),
+        step=snapshot.step,
+        distances=[d for d, _ in kept],
+        relative=[r for _, r in kept],
+        overflow_at=min(overflow) if overflow else None,
+        verdict_distance=summary.distance if summary is not None else None,
+    )
+
+
+def _first_and_latest(
+    snapshots: Sequence[GradientFlow],
+) -> tuple[list[tuple[str, str]], dict[tuple[str, str], list[GradientFlow]]]:
+    """Curves (layer, direction) in first-seen order, each with its first and latest snapshot."""
+    by_curve: dict[tuple[str, str], list[GradientFlow]] = {}
+    for snapshot in snapshots:
+        by_curve.setdefault((snapshot.layer, snapshot.direction), []).append(snapshot)
+    chosen = {}
+    for key, snaps in by_curve.items():
+        ordered = sorted(snaps, key=lambda s: s.step)
+        chosen[key] = [ordered[0], ordered[-1]] if len(ordered) > 1 else [ordered[0]]
+    return list(by_curve), chosen
+
+
+def _steps_title(name: str, steps: set[int]) -> str:
+    if len(steps) == 1:
+        return f"{name} (step {next(iter(steps))})"
+    return f"{name} (steps {min(steps)}–{max(steps)})"
 
 
 def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
-    """||dL/dx_t|| against time step t (log scale), one panel per layer, one line per snapshot."""
-    by_layer: dict[str, list[GradientFlow]] = {}
-    for snapshot in snapshots:
-        if any(n > 0 and math.isfinite(n) for n in snapshot.grad_norms):
-            by_layer.setdefault(snapshot.layer, []).append(snapshot)
-    if not by_layer:
+    """||dL/dx|| relative to the last processed step, against steps back (log scale): one curve
+    per watched layer and direction, at the first snapshot and at the latest; None if empty."""
+    keys, chosen = _first_and_latest(snapshots)
+    panels: list[list[_Curve | None]] = [[], []]
+    for key in keys[:MAX_CURVES]:
+        pair = chosen[key]
+        split = (key[0], "backward") in chosen
+        panels[0].append(_curve(pair[0], split))
+        panels[1].append(_curve(pair[-1], split) if len(pair) > 1 else None)
+    if not any(c for panel in panels for c in panel):
         return None
-    layers = list(by_layer)[:MAX_PANELS]
-    rows, cols = _grid(len(layers))
+    shown = [p for p in panels if any(p)]
+    names = ["First snapshot", "Latest snapshot"] if len(shown) == 2 else ["Snapshot"]
+    overflowed = False
     with rc_context(_STYLE):
-        figure = Figure(figsize=(7.2 if cols == 2 else 6.4, 2.8 * rows), layout="constrained")
-        axes = figure.subplots(rows, cols, squeeze=False)
-        cmap = colormaps["viridis"]
-        for index, layer in enumerate(layers):
-            ax = axes[index // cols][index % cols]
-            chosen = _pick(by_layer[layer])
-            for rank, snapshot in enumerate(chosen):
-                pairs = [
-                    (t, n)
-                    for t, n in zip(snapshot.timesteps, snapshot.grad_norms, strict=False)
-                    if n > 0 and math.isfinite(n)
-                ]
-                steps, norms = zip(*pairs, strict=True)
-                shade = rank / max(len(chosen) - 1, 1)
-                ax.plot(
-                    steps,
-                    norms,
-                    color=cmap(0.9 * shade),
-                    linewidth=1.3,
-                    label=f"step {snapshot.step}",
+        figure = Figure(figsize=(7.6 if len(shown) == 2 else 6.0, 3.2), layout="constrained")
+        axes = figure.subplots(1, len(shown), squeeze=False, sharey=True)[0]
+        colours = colormaps["tab10"]
+        handles: dict[str, object] = {}
+        for ax, panel, name in zip(axes, shown, names, strict=True):
+            steps: set[int] = set()
+            verdict_at: set[int] = set()
+            for index, curve in enumerate(panel):
+                if curve is None:
+                    continue
+                steps.add(curve.step)
+                (line,) = ax.plot(
+                    curve.distances,
+                    curve.relative,
+                    color=colours(index % 10),
+                    linewidth=1.4,
+                    marker="o" if len(curve.distances) == 1 else None,
                 )
+                handles.setdefault(curve.label, line)
+                if curve.verdict_distance is not None:
+                    verdict_at.add(curve.verdict_distance)
+                if curve.overflow_at is not None:
+                    overflowed = True
+                    ax.plot(
+                        [curve.overflow_at],
+                        [0.98],
+                        transform=blended_transform_factory(ax.transData, ax.transAxes),
+                        marker="^",
+                        color=colours(index % 10),
+                        clip_on=False,
+                    )
+            for distance in sorted(verdict_at):
+                ax.axvline(distance, color="0.4", linestyle="--", linewidth=0.8)
             ax.set_yscale("log")
-            ax.set_title(plain_label(layer))
-            ax.set_xlabel("time step t")
-            ax.set_ylabel(r"$\|\partial L / \partial x_t\|$")
-            ax.legend(title="training step", ncols=2 if len(chosen) > 4 else 1)
-        for index in range(len(layers), rows * cols):
-            axes[index // cols][index % cols].set_visible(False)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_xlim(left=0)
+            ax.set_title(_steps_title(name, steps))
+            ax.set_xlabel("time steps back from the last step processed")
+        axes[0].set_ylabel("gradient norm / norm at the last step")
+        figure.legend(
+            list(handles.values()), list(handles), loc="outside right upper", title="layer"
+        )
         uri = _svg_uri(figure)
+    left_out = len(keys) - min(len(keys), MAX_CURVES)
+    caption = (
+        "Norm of the loss gradient reaching each watched layer's input a number of time steps "
+        "before the last step the layer processed, divided by its norm at that step (one curve "
+        "per layer and direction; both panels share the scale). Curves falling steeply to the "
+        "right show vanishing gradients; rising ones exploding gradients. The dashed line marks "
+        "the distance the verdict is read at."
+    )
+    if overflowed:
+        caption += " A triangle marks where a gradient overflowed (not finite)."
+    if left_out:
+        caption += f" {left_out} further layer curve(s) not drawn."
+    missing = sum(1 for panel in shown for c in panel if c is None)
+    if missing:
+        caption += (
+            f" {missing} curve(s) not drawn: no gradient reached the layer's last step, or "
+            "only one snapshot was taken."
+        )
     return Plot(
         title="Gradient flow through time",
-        alt="Log-scale line charts of the input-gradient norm against time step, "
-        "one line per training step at which a snapshot was taken.",
-        caption="Norm of the loss gradient reaching the layer's input x_t at each step. Norms "
-        "falling steeply towards t = 0 show vanishing gradients; rising ones show exploding "
-        "gradients. Non-positive norms are not drawn on the log scale.",
+        alt="Log-scale line charts of the input-gradient norm relative to the last time step, "
+        "against the number of steps back, one line per watched layer, at the first and the "
+        "latest snapshot.",
+        caption=caption,
         uri=uri,
     )

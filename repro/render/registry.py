@@ -18,6 +18,7 @@ BUILTIN_MODULES: tuple[str, ...] = (
     "repro.render.card",
     "repro.render.tables",
     "repro.render.results",
+    "repro.render.budget",
 )
 
 

@@ -28,13 +28,17 @@ def _best(table: ResultsTable, column: tuple[str, str | None]) -> str | None:
 
 
 def results_context(
-    source: RunRecord | list[RunRecord],
+    source: RunRecord | list[RunRecord] | ResultsTable,
     group_by: list[str] | None = None,
     level: float = 0.95,
     caption: str | None = None,
 ) -> dict[str, Any]:
-    """Rows = groups of runs, columns = (metric, split); each cell carries its statistics."""
-    table = aggregate(_records(source), group_by=group_by)
+    """Rows = groups of runs, columns = (metric, split); each cell carries its statistics.
+    A ResultsTable already aggregated (e.g. streamed from thousands of runs) is used as is."""
+    if isinstance(source, ResultsTable):
+        table = source
+    else:
+        table = aggregate(_records(source), group_by=group_by)
     columns = []
     for name, split in table.columns:
         higher = next(
@@ -94,7 +98,7 @@ for _name, _template, _suffix, _media, _escape, _what in (
             name=_name,
             template=_template,
             context=results_context,
-            accepts=(RunRecord, list),
+            accepts=(RunRecord, list, ResultsTable),
             suffix=_suffix,
             media_type=_media,
             autoescape=_escape,

@@ -98,9 +98,10 @@ def _training(record: RunRecord) -> Training:
 def _layers_value(record: RunRecord, pick: Callable[[Any], Any]) -> Cell:
     if record.architecture is None:
         return None
-    values = [format_value(pick(layer)) for layer in record.architecture.recurrent_layers]
+    picked = [pick(layer) for layer in record.architecture.recurrent_layers]
+    values = [format_value(v) for v in picked if v is not None]  # schema 2.0: may be unknown
     unique = list(dict.fromkeys(values))
-    return ", ".join(unique)
+    return ", ".join(unique) if unique else None
 
 
 def clipping_text(record: RunRecord) -> Cell:

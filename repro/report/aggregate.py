@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from repro.record import Interval, RunRecord
-from repro.record.paths import MISSING, flatten, resolve
+from repro.report.fields import check_path
+from repro.report.grouping import (
+    config_fields,
+    config_fingerprint,
+    distinct_labels,
+    group_key,
+    group_values,
+    path_labels,
+    require_recorded,
+)
 
 Column = tuple[str, str | None]  # (metric name, split)
 
@@ -71,98 +79,85 @@ class ResultsTable:
     groups: list[Group]
 
 
-def _seed_free_config(record: RunRecord) -> dict[str, Any]:
-    """Architecture and training without seeds: what runs of one configuration share."""
-    data = record.to_dict()
-    training = dict(data.get("training", {}))
-    training.pop("seeds", None)
-    return {"architecture": data.get("architecture"), "training": training}
+def _single_label(record: RunRecord) -> str:
+    return (
+        record.title
+        if record.card and record.card.title
+        else (record.run.experiment or record.run.name)
+    )
 
 
-def config_fingerprint(record: RunRecord) -> str:
-    """SHA-256 of the seed-free configuration: architecture, training and dataset identities."""
-    config = _seed_free_config(record)
-    config["data"] = [
-        {"name": d.name, "version": d.version, "sha256": d.sha256} for d in record.data
-    ]
-    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+def group_by_paths(paths: Iterable[str]) -> list[str]:
+    """``--group-by`` paths in bracket spelling, each checked against the schema (UsageError)."""
+    return [check_path(path) for path in paths]
 
 
-def _value_label(values: list[Any]) -> str:
-    shown = ["—" if v is MISSING or v is None else str(v) for v in values]
-    return "/".join(shown)
+def aggregate(records: Iterable[RunRecord], group_by: list[str] | None = None) -> ResultsTable:
+    """Group runs (by field paths, or by configuration: see :mod:`repro.report.grouping`) and
+    summarise each metric. Records are read once, one at a time; a group keeps its values and
+    run names, not its records. A record carrying ``per_seed`` values contributes each of them.
 
-
-def _config_fields(record: RunRecord) -> dict[str, Any]:
-    return flatten(_seed_free_config(record))
-
-
-def _labels(groups: dict[str, list[RunRecord]]) -> dict[str, str]:
-    """Label each fingerprint group by the config fields whose values differ across groups."""
-    if len(groups) == 1:
-        key, members = next(iter(groups.items()))
-        return {
-            key: members[0].card.title
-            if members[0].card and members[0].card.title
-            else members[0].run.experiment or members[0].run.name
-        }
-    fields = {key: _config_fields(members[0]) for key, members in groups.items()}
-    all_keys = sorted(set().union(*fields.values()))
-    varying = [k for k in all_keys if len({repr(f.get(k)) for f in fields.values()}) > 1]
-    candidates = [k for k in varying if not k.endswith(("parameters", ".name"))] or varying
-    # the fewest fields (in schema order) that tell every group apart, at most three
-    chosen: list[str] = []
-    for field_path in candidates:
-        chosen.append(field_path)
-        if len({tuple(repr(f.get(k)) for k in chosen) for f in fields.values()}) == len(fields):
-            break
-    labels = {}
-    for key, flat in fields.items():
-        parts = [f"{k.rsplit('.', 1)[-1]}={flat.get(k, '—')}" for k in chosen[:3]]
-        labels[key] = ", ".join(parts) or key[:12]
-    return labels
-
-
-def aggregate(records: list[RunRecord], group_by: list[str] | None = None) -> ResultsTable:
-    """Group runs (by field paths, or by seed-free config fingerprint) and summarise metrics.
-
-    A record that already carries ``per_seed`` values contributes each of them.
+    ``group_by`` paths take either spelling (``recurrent_layers.0.cell`` or ``[0]``); one the
+    schema lacks is a UsageError, one that no run records is an InvalidInputError.
     """
-    buckets: dict[str, list[RunRecord]] = {}
-    labels: dict[str, str] = {}
+    paths = group_by_paths(group_by or [])
+    buckets: dict[str, _Bucket] = {}
     for record in records:
-        if group_by:
-            parts = [_value_label(resolve(record.to_dict(), path)) for path in group_by]
-            key = " | ".join(parts)
-            labels[key] = ", ".join(
-                f"{path.rsplit('.', 1)[-1]}={part}"
-                for path, part in zip(group_by, parts, strict=True)
-            )
+        if paths:
+            fields = group_values(record, paths)
+            key = group_key(fields)
         else:
             key = config_fingerprint(record)
-        buckets.setdefault(key, []).append(record)
-    if not group_by:
-        labels = _labels(buckets)
-
-    columns: list[Column] = []
-    groups = []
-    for key, members in buckets.items():
-        values: dict[Column, list[float]] = {}
-        direction: dict[Column, bool | None] = {}
-        for record in members:
-            for metric in record.results:
-                column = (metric.name, metric.split)
-                if column not in columns:
-                    columns.append(column)
-                found = list(metric.per_seed.values()) if metric.per_seed else [metric.value]
-                values.setdefault(column, []).extend(found)
-                direction.setdefault(column, metric.higher_is_better)
-        groups.append(
-            Group(
-                label=labels[key],
-                key=key,
-                runs=[r.run.name for r in members],
-                cells={c: Cell(tuple(v), direction.get(c)) for c, v in values.items()},
+            fields = None
+        bucket = buckets.get(key)
+        if bucket is None:
+            bucket = buckets[key] = _Bucket(
+                fields=fields if fields is not None else config_fields(record),
+                single_label=_single_label(record),
             )
+        bucket.add(record)
+    runs = sum(len(b.runs) for b in buckets.values())
+    require_recorded((b.fields for b in buckets.values()), paths, runs)
+    labels = _labels(buckets, paths)
+    columns: list[Column] = []
+    for bucket in buckets.values():
+        columns.extend(c for c in bucket.values if c not in columns)
+    groups = [
+        Group(
+            label=labels[key],
+            key=key,
+            runs=bucket.runs,
+            cells={c: Cell(tuple(v), bucket.direction.get(c)) for c, v in bucket.values.items()},
         )
-    return ResultsTable(group_by=list(group_by or []), columns=columns, groups=groups)
+        for key, bucket in buckets.items()
+    ]
+    return ResultsTable(group_by=paths, columns=columns, groups=groups)
+
+
+@dataclass
+class _Bucket:
+    """One group while records stream past: its fields, run names and metric values."""
+
+    fields: dict[str, Any]
+    single_label: str
+    runs: list[str] = field(default_factory=list)
+    values: dict[Column, list[float]] = field(default_factory=dict)
+    direction: dict[Column, bool | None] = field(default_factory=dict)
+
+    def add(self, record: RunRecord) -> None:
+        self.runs.append(record.run.name)
+        for metric in record.results:
+            column = (metric.name, metric.split)
+            found = list(metric.per_seed.values()) if metric.per_seed else [metric.value]
+            self.values.setdefault(column, []).extend(found)
+            if self.direction.get(column) is None:
+                self.direction[column] = metric.higher_is_better
+
+
+def _labels(buckets: dict[str, _Bucket], paths: list[str]) -> dict[str, str]:
+    if paths:
+        return path_labels({key: b.fields for key, b in buckets.items()}, paths)
+    if len(buckets) == 1:
+        key, bucket = next(iter(buckets.items()))
+        return {key: bucket.single_label}
+    return distinct_labels({key: b.fields for key, b in buckets.items()})

@@ -49,9 +49,8 @@ def _optional_str(value: Any) -> bool:
 
 def _values(entry: dict[str, Any]) -> bool:
     values = entry.get("v")
-    return (
+    return (  # empty is fine: a resumed run's call whose points an earlier attempt logged
         isinstance(values, dict)
-        and bool(values)
         and all(isinstance(k, str) and _valid_key(k) and _number(v) for k, v in values.items())
     )
 

@@ -3,7 +3,11 @@
 ``log_metrics`` appends one line to the run's journal and queues the values for the background
 sender (:mod:`repro.tracking.sender`); it never touches the network. On exit the sender is
 flushed, then the final record is stored and the MLflow status set (FINISHED, FAILED on an
-exception, KILLED on SIGINT/SIGTERM), so a run shows FINISHED only once its metrics are in.
+exception, KILLED when a SIGINT/SIGTERM interrupt leaves the ``with`` block; one the user's code
+catches does not kill the run), so a run shows FINISHED only once its metrics are in.
+``track(model, optimizer, ...)`` captures the record from the live objects
+(:mod:`repro.capture.session`); ``resume=`` continues an interrupted run
+(:mod:`repro.tracking.resume`).
 When the store is unreachable at start the run gets a local id (``local-...``) and everything
 waits in the journal for ``repro sync``; training never fails because tracking did.
 """
@@ -24,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repro.errors import InvalidInputError
-from repro.record import Metric, RunRecord, RunStatus
+from repro.record import Metric, RecordWarning, RunRecord, RunStatus
 from repro.tracking import journal as jr
 from repro.tracking._values import checked_metrics, checked_step
 from repro.tracking.flatten import (
@@ -46,7 +50,10 @@ from repro.tracking.store import (
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
+    from repro.capture.session import CaptureSession
     from repro.diagnostics import ClippingMonitor, GradientFlowMonitor
+    from repro.record import GradientClipping
+    from repro.tracking.resume import ResumePoint
 
 logger = logging.getLogger("repro.tracking")
 
@@ -155,6 +162,8 @@ class TrackedRun:
         capture: bool = True,
         *,
         flush_timeout: float = FLUSH_TIMEOUT_S,
+        session: CaptureSession | None = None,
+        resume: str | None = None,
     ) -> None:
         if not isinstance(record, RunRecord):
             raise TypeError(f"track() takes a RunRecord, got {type(record).__name__}")
@@ -185,6 +194,19 @@ class TrackedRun:
         self._signal: int | None = None
         self._previous_handlers: dict[int, Any] = {}
         self._active = False
+        # capture and resumption (repro.capture.session, repro.tracking.resume)
+        self._session = session
+        self.resume_of = resume
+        self._resume: ResumePoint | None = None
+        self._resume_client: MlflowClient | None = None
+        self._logged_upto: dict[str, int] = {}
+        self._step_base = 0
+        self._clipping: GradientClipping | None = None
+        self._epochs_marked: int | None = None
+        self._diff: Any = None
+        self._attempt_started = time.monotonic()
+        self._wall_before = 0.0
+        self._hours_before = 0.0
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -218,6 +240,8 @@ class TrackedRun:
         record.run.started = now
         record.run.ended = None
         record.run.status = RunStatus.RUNNING
+        if self.resume_of is not None:
+            self._continue_previous()
         if self.capture:
             self._capture()
         self._make_encodable()
@@ -238,18 +262,24 @@ class TrackedRun:
         self._connect()
         self._install_signals()
         self._active = True
+        self._store_diff()
+        if self._session is not None:
+            self._session.start()
 
     def _capture(self) -> None:
-        """Fill environment and provenance when the record lacks them; failures only warn."""
+        """Fill environment and provenance when the record lacks them (the git diff itself is
+        kept for the ``repro/git.diff`` artifact); failures only warn."""
         try:
             if self.record.environment is None:
                 from repro.capture.environment import capture_environment
 
-                self.record.environment = capture_environment()
+                device = self._session.device if self._session is not None else None
+                self.record.environment = capture_environment(imported=False, device=device)
             if self.record.provenance is None:
-                from repro.capture.provenance import capture_provenance
+                from repro.capture.provenance import capture_run_provenance
 
-                self.record.provenance = capture_provenance()
+                provenance, self._diff = capture_run_provenance(self.tracking_uri, self.journal_dir)
+                self.record.provenance = provenance
         except Exception as exc:
             logger.warning("repro: environment/provenance capture failed: %s", exc)
 
@@ -260,7 +290,9 @@ class TrackedRun:
 
         data, changed = clean(self.record.to_dict())
         if changed:
-            self.record = RunRecord.model_validate(data)
+            cleaned = RunRecord.model_validate(data)
+            for name in type(cleaned).model_fields:  # in place: others hold this record
+                setattr(self.record, name, getattr(cleaned, name))
             logger.warning(
                 "repro: %d value(s) held text that cannot be written as UTF-8 (%s); recorded "
                 "with the undecodable bytes escaped as \\xNN",
@@ -268,9 +300,61 @@ class TrackedRun:
                 ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else ""),
             )
 
+    def _store_diff(self) -> None:
+        """Log the uncommitted diff as the artifact ``repro/git.diff``."""
+        diff, self._diff = self._diff, None
+        if diff is None:
+            return
+        import tempfile
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="repro-diff-") as tmp:
+                path = Path(tmp) / "git.diff"
+                path.write_bytes(diff.text)
+                self.log_artifact(path, "repro")
+        except Exception as exc:
+            logger.warning("repro: the git diff artifact was not stored: %s", exc)
+
+    def _continue_previous(self) -> None:
+        """Resume: read the interrupted run from MLflow and continue its record in place."""
+        from repro.tracking.resume import continue_record, prepare_resume
+
+        assert self.resume_of is not None
+        try:
+            client = open_client(self.tracking_uri)
+            point = prepare_resume(client, self.resume_of, self.tracking_uri, self.journal_dir)
+        except InvalidInputError:
+            raise
+        except Exception as exc:
+            logger.warning(
+                "repro: cannot resume run %s (%s); this attempt is tracked as a new run",
+                self.resume_of,
+                exc,
+            )
+            self.record.run.tags["repro.resumed_from"] = self.resume_of
+            message = f"could not resume run {self.resume_of} ({exc}); tracked as a new run"
+            self.record.warnings = [*self.record.warnings, RecordWarning(message=message)]
+            return
+        previous = point.record
+        if self._session is not None and previous.training is not None:
+            self._session.previous = previous.training.observed
+        if previous.provenance is not None:
+            self._wall_before = previous.provenance.wall_time_s or 0.0
+            self._hours_before = previous.provenance.device_hours or 0.0
+        continued = continue_record(previous, self.record)
+        for name in type(continued).model_fields:
+            setattr(self.record, name, getattr(continued, name))
+        self._resume, self._resume_client = point, client
+        self._logged_upto = dict(point.logged_upto)
+        self._step_base = point.next_step
+        self.experiment = self.record.run.experiment or self.experiment
+
     def _connect(self) -> None:
         """Create the MLflow run and start the sender, or stay offline (journal only)."""
         assert self._journal is not None
+        if self._resume is not None:
+            self._connect_resumed()
+            return
         try:
             client = open_client(self.tracking_uri, create=True)
             run_id = with_retries(
@@ -319,6 +403,24 @@ class TrackedRun:
         self._sender = Sender(client, run_id, self._journal, uri=self.tracking_uri)
         self._sender.start()
 
+    def _connect_resumed(self) -> None:
+        """Bind the journal to the interrupted run, mark it RUNNING, start the sender."""
+        assert self._journal is not None and self._resume is not None
+        client, run_id = self._resume_client, self._resume.run_id
+        assert client is not None
+        self._journal.append({"t": "bind", "run_id": run_id, "ts": jr.now_ms()})
+        self._journal.append({"t": "setup", "ts": jr.now_ms()})  # its params are in MLflow
+        self._client, self.run_id, self.online = client, run_id, True
+        try:
+            with_retries(lambda: client.update_run(run_id, status="RUNNING"), attempts=3)
+            client.log_text(run_id, self.record.to_json(), RECORD_ARTIFACT)
+        except Exception as exc:
+            logger.warning("repro: run %s not marked running again (%s)", run_id, exc)
+        from repro.tracking.sender import Sender
+
+        self._sender = Sender(client, run_id, self._journal)
+        self._sender.start()
+
     # -- logging ---------------------------------------------------------------------------
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
@@ -337,11 +439,15 @@ class TrackedRun:
         if flow is not None and len(flow.snapshots) != self._flow_seen:
             self._flow_seen = len(flow.snapshots)
             values.update({k: float(v) for k, v in flow.metrics().items() if valid_key(k)})
+        if self._session is not None:  # the learning rate the last optimizer step applied
+            values.update(self._session.step_metrics())
         with self._lock:
             self._ensure_active()
             index = self._next_index
             self._next_index += 1
-            step = index if checked is None else checked
+            step = self._step_base + index if checked is None else checked
+            if self._logged_upto:  # resumed: points an earlier attempt logged stay its own
+                values = {k: v for k, v in values.items() if step > self._logged_upto.get(k, -1)}
             timestamp = jr.now_ms()
             assert self._journal is not None
             self._journal.append({"t": "m", "i": index, "s": step, "ts": timestamp, "v": values})
@@ -456,38 +562,77 @@ class TrackedRun:
 
     # -- diagnostics -------------------------------------------------------------------------
 
-    def watch(self, model: Any, every: int = 100, max_timesteps: int = 64) -> GradientFlowMonitor:
+    def watch(
+        self,
+        model: Any,
+        every: int = 100,
+        modules: Iterable[Any] | None = None,
+        *,
+        max_timesteps: int = 64,
+    ) -> GradientFlowMonitor:
         """Record gradient flow through time of ``model``'s recurrent layers every ``every``
-        steps; summaries are logged with the next ``log_metrics`` and the snapshots end up in
-        ``record.diagnostics``."""
+        optimizer steps: every nn.RNN/LSTM/GRU and nn.RNNCell/LSTMCell/GRUCell, plus the
+        hand-written cells in ``modules`` (objects, dotted names or classes). The latest reading
+        per layer is logged with the next ``log_metrics``; snapshots and per-layer summaries
+        land in ``record.diagnostics``. Only torch's global hooks are used, so the model can be
+        saved, pickled, copied or compiled while watched; they are removed when the run ends."""
         from repro.diagnostics import GradientFlowMonitor
 
+        self._ensure_active()  # hooks are removed at the end of the run: only inside it
         if self._flow is not None:
             raise RuntimeError("this run already watches a model; call watch() once per run")
-        self._flow = GradientFlowMonitor(model, every=every, max_timesteps=max_timesteps)
+        self._flow = GradientFlowMonitor(
+            model, every=every, modules=modules, max_timesteps=max_timesteps
+        )
         return self._flow
 
     def clip_grad_norm(
         self, parameters: Iterable[Any], max_norm: float, norm_type: float = 2.0
     ) -> float:
-        """Clip gradients like ``torch.nn.utils.clip_grad_norm_`` and record clipping statistics;
-        returns the total norm before clipping."""
-        from repro.diagnostics import ClippingMonitor
+        """Clip gradients like ``torch.nn.utils.clip_grad_norm_``, record clipping statistics
+        and the setting itself (``training.gradient_clipping``: kind norm, threshold,
+        norm_type); returns the total norm before clipping."""
+        return self._clip_with("norm", parameters, max_norm, norm_type)
 
+    def clip_grad_value(self, parameters: Iterable[Any], clip_value: float) -> float:
+        """Clip gradients like ``torch.nn.utils.clip_grad_value_``, record clipping statistics
+        and the setting (kind value, threshold ``clip_value``); returns the largest absolute
+        gradient before clipping."""
+        return self._clip_with("value", parameters, clip_value, float("inf"))
+
+    def _clip_with(
+        self, kind: str, parameters: Iterable[Any], threshold: float, norm_type: float
+    ) -> float:
+        from repro.diagnostics.clipping import ClippingMonitor, clipping_setting
+
+        setting = (kind, float(threshold), float(norm_type))
         if self._clip is None:
-            self._clip = ClippingMonitor(max_norm, norm_type=norm_type)
-            self._clip_args = (float(max_norm), float(norm_type))
-        elif self._clip_args != (float(max_norm), float(norm_type)):
+            self._clip = ClippingMonitor(threshold, norm_type=norm_type, kind=kind)
+            self._clip_args = setting
+            self._clipping = clipping_setting(self._clip)
+        elif self._clip_args != setting:
             raise ValueError(
-                f"clip_grad_norm: max_norm/norm_type changed from {self._clip_args} to "
-                f"{(max_norm, norm_type)}; one run records one clipping setting"
+                f"clip_grad_{kind}: the clipping setting changed from {self._clip_args} to "
+                f"{setting}; one run records one clipping setting"
             )
         return float(self._clip.clip(parameters))
+
+    def epoch(self) -> int:
+        """Mark the end of an epoch (call it once per epoch, after its last step); returns the
+        epochs completed so far. Without it, full passes over the training DataLoader given
+        as ``data=`` are counted."""
+        self._epochs_marked = (self._epochs_marked or 0) + 1
+        return self._epochs_marked
 
     # -- ending ------------------------------------------------------------------------------
 
     def _status_for(self, exc: BaseException | None) -> RunStatus:
-        if self._signal is not None or isinstance(exc, KeyboardInterrupt):
+        """KILLED only for an interrupt that leaves the ``with`` block: one the user's code
+        caught (and carried on after) does not end the run."""
+        if isinstance(exc, KeyboardInterrupt):
+            return RunStatus.KILLED
+        signalled = self._signal is not None and isinstance(exc, SystemExit)
+        if signalled and exc.code == 128 + (self._signal or 0):
             return RunStatus.KILLED
         if exc is None or (isinstance(exc, SystemExit) and exc.code in (None, 0)):
             return RunStatus.FINISHED
@@ -499,6 +644,7 @@ class TrackedRun:
         self._active = False
         record = self.record
         self._attach_diagnostics()
+        self._record_observations()
         ended = datetime.now(UTC)
         record.run.ended = ended
         record.run.status = status
@@ -629,6 +775,32 @@ class TrackedRun:
             if self._flow is not None:
                 self._flow.detach()
 
+    def _record_observations(self) -> None:
+        """What the run observed: steps, epochs, final learning rate, clipping, dropout
+        placement, imported packages, energy (never failing the run); wall time and
+        device-hours of every attempt."""
+        record = self.record
+        try:
+            if self._session is not None:
+                self._session.finish(
+                    record, clipping=self._clipping, epochs_marked=self._epochs_marked
+                )
+            elif self._clipping is not None:
+                from repro.record import Training
+
+                record.training = record.training or Training()
+                if record.training.gradient_clipping is None:
+                    record.training.gradient_clipping = self._clipping
+        except Exception as exc:
+            logger.warning("repro: observations of run %s not recorded: %s", self.run_id, exc)
+        if record.provenance is not None:
+            attempt = max(0.0, time.monotonic() - self._attempt_started)
+            devices = self._session.devices if self._session is not None else 1
+            if record.provenance.wall_time_s is None or self._resume is not None:
+                record.provenance.wall_time_s = self._wall_before + attempt
+            if record.provenance.device_hours is None or self._resume is not None:
+                record.provenance.device_hours = self._hours_before + attempt * devices / 3600
+
     def _sender_gave_up(self) -> bool:
         return self._sender is not None and self._sender.gave_up
 
@@ -668,15 +840,74 @@ class TrackedRun:
 
 
 def track(
-    record: RunRecord,
+    model: Any = None,
+    optimizer: Any = None,
+    *,
+    scheduler: Any = None,
+    data: Any = None,
     experiment: str | None = None,
+    record: Any = None,
     tracking_uri: str | None = None,
+    resume: str | None = None,
     journal_dir: str | Path | None = None,
     capture: bool = True,
+    **facts: Any,
 ) -> TrackedRun:
-    """Track a training run in MLflow: ``with repro.track(record, experiment="adding") as run:``.
+    """Track a training run in MLflow.
 
-    ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, else MLflow's local store;
-    ``journal_dir`` to ``./.repro/journal``; ``capture`` fills environment and provenance.
+    ``with repro.track(model, optimizer, scheduler=sched, data=loader, experiment="lm") as run:``
+    captures the record from the live objects (:mod:`repro.capture.session`): architecture,
+    optimizer, schedule, initialisation, precision, dropout, seeds, data; ``record=`` (a
+    RunRecord or a partial JSON/YAML record) and the keyword facts a module cannot tell
+    (``name``, ``description``, ``tags``, ``batch_size``, ``epochs``, ``max_steps``,
+    ``sequence_length``, ``tbptt_length``, ``loss``, ``precision``, ``init``,
+    ``contributors``, ``card``; ``cells`` and ``head`` for capture, ``country`` for energy)
+    are laid over it. ``with repro.track(record, experiment="adding") as run:`` tracks a
+    record as given.
+
+    ``resume`` continues an interrupted run (its MLflow or local id, see
+    :mod:`repro.tracking.resume`). ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, else
+    MLflow's local store; ``journal_dir`` to ``./.repro/journal``; ``capture`` fills
+    environment and provenance.
     """
-    return TrackedRun(record, experiment, tracking_uri, journal_dir, capture)
+    if isinstance(model, RunRecord):  # the record form: tracked as given
+        if isinstance(optimizer, str) and experiment is None:  # track(record, "experiment")
+            experiment, optimizer = optimizer, None
+        extra = [
+            name
+            for name, value in (
+                ("optimizer", optimizer),
+                ("scheduler", scheduler),
+                ("data", data),
+                ("record", record),
+            )
+            if value is not None
+        ]
+        if extra or facts:
+            raise InvalidInputError(
+                f"track(record, ...): {', '.join(extra + sorted(facts))} only apply when "
+                "tracking a model: track(model, optimizer, record=record, ...)"
+            )
+        return TrackedRun(model, experiment, tracking_uri, journal_dir, capture, resume=resume)
+    from repro.capture.session import CaptureSession
+
+    if model is not None:
+        from torch import nn
+
+        if not isinstance(model, nn.Module):
+            raise InvalidInputError(
+                f"track: expected a torch.nn.Module or a RunRecord first, got "
+                f"{type(model).__name__}"
+            )
+    session = CaptureSession(
+        model, optimizer, scheduler=scheduler, data=data, record=record, facts=facts
+    )
+    return TrackedRun(
+        session.record,
+        experiment,
+        tracking_uri,
+        journal_dir,
+        capture,
+        session=session,
+        resume=resume,
+    )

@@ -1,0 +1,143 @@
+"""The expected-maximum table (``repro report --table expected-max``): data from
+:mod:`repro.report.budget`, layout in ``templates/budget/``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from repro.errors import InvalidInputError
+from repro.record import RunRecord
+from repro.render.registry import OutputFormat, register
+from repro.report.budget import BudgetCurve, budget_curves
+
+DENSE_UP_TO = 10  # every n up to here, then 20, 50, 100, 200, 500, ... and each search's N
+
+
+def shown_budgets(curves: list[BudgetCurve]) -> list[int]:
+    """The values of n a printed table shows: 1..10, a 1-2-5 progression, and every N."""
+    largest = max((c.n_trials for c in curves), default=0)
+    shown = set(range(1, min(largest, DENSE_UP_TO) + 1))
+    step = 10
+    while step <= largest:
+        shown.update(n for n in (step * 2, step * 5, step * 10) if n <= largest)
+        step *= 10
+    shown.update(c.n_trials for c in curves)
+    return sorted(n for n in shown if n >= 1)
+
+
+def budget_context(
+    source: RunRecord | list[RunRecord] | list[BudgetCurve],
+    metric: str | None = None,
+    group_by: list[str] | None = None,
+    caption: str | None = None,
+    every: bool = False,
+) -> dict[str, Any]:
+    """Rows = numbers of trials n, columns = searches; each cell the expected best of n trials
+    (Dodge et al. 2019, ± its sd), the unbiased estimate (Tang et al. 2020), and, where trials
+    yielded no score, the chance that none of n did."""
+    items = [source] if isinstance(source, RunRecord) else list(source)
+    if not items:
+        raise InvalidInputError("expected-max table: no runs given")
+    if all(isinstance(i, BudgetCurve) for i in items):
+        curves: list[BudgetCurve] = items  # type: ignore[assignment]
+    else:
+        curves = budget_curves(items, metric=metric, group_by=group_by)  # type: ignore[arg-type]
+    budgets = list(range(1, max(c.n_trials for c in curves) + 1))
+    if not every:
+        budgets = shown_budgets(curves)
+    rows = []
+    for n in budgets:
+        cells = []
+        for curve in curves:
+            point = curve.points[n - 1] if n <= len(curve.points) else None
+            cells.append(None if point is None else point)
+        rows.append({"n": n, "cells": cells})
+    first = curves[0]
+    columns = []
+    column = 2  # LaTeX column of each search's first cell (column 1 is n)
+    for c in curves:
+        width = 3 if c.without_result else 2
+        columns.append(
+            {
+                "label": c.label,
+                "n_trials": c.n_trials,
+                "failures": sum(c.without_result.values()),
+                "width": width,
+                "first_column": column,
+            }
+        )
+        column += width
+    return {
+        "curves": columns,
+        "rows": rows,
+        "metric": first.metric,
+        "split": first.split,
+        "arrow": "↑" if first.higher_is_better else "↓",
+        "note": budget_note(curves),
+        "caption": caption,
+    }
+
+
+def budget_note(curves: list[BudgetCurve]) -> str:
+    """The table's caption: what each column estimates, and each search's trials (plain text,
+    escaped by the template for its format)."""
+    first = curves[0]
+    what = f"{first.metric} ({first.split})" if first.split else first.metric
+    best = "highest" if first.higher_is_better else "lowest"
+    parts = [
+        f"Expected {best} {what} among n trials of a random hyperparameter search. "
+        "Expected best: mean and standard deviation of the best of n trials drawn with "
+        "replacement from the observed ones (Dodge et al., 2019). Unbiased: n trials drawn "
+        "without replacement (Tang et al., 2020), defined up to the number of trials."
+    ]
+    for c in curves:
+        text = f"{c.label}: {c.n_trials} trials"
+        missing = c.without_result
+        if missing:
+            counts = ", ".join(f"{status} {n}" for status, n in sorted(missing.items()))
+            text += (
+                f", {sum(missing.values())} without a score ({counts}), counted as draws that "
+                "yield no model; expectations are over draws that yield at least one, and "
+                "P(none) is the chance that none of n draws (with replacement) does"
+            )
+        parts.append(text + ".")
+        parts.extend(f"Note: {n}." for n in c.notes)
+    return " ".join(parts)
+
+
+def budget_csv_context(
+    source: RunRecord | list[RunRecord] | list[BudgetCurve],
+    metric: str | None = None,
+    group_by: list[str] | None = None,
+    caption: str | None = None,
+    every: bool = True,
+) -> dict[str, Any]:
+    """As :func:`budget_context`, with every n by default: CSV is data, not a printed table."""
+    return budget_context(source, metric, group_by, caption, every)
+
+
+for _name, _template, _suffix, _media, _escape, _what in (
+    ("expected-max-md", "budget/expected-max.md.j2", ".md", "text/markdown", False, "Markdown"),
+    (
+        "expected-max-latex",
+        "budget/expected-max.tex.j2",
+        ".tex",
+        "application/x-latex",
+        False,
+        "LaTeX",
+    ),
+    ("expected-max-html", "budget/expected-max.html.j2", ".html", "text/html", True, "HTML"),
+    ("expected-max-csv", "budget/expected-max.csv.j2", ".csv", "text/csv", False, "CSV"),
+):
+    register(
+        OutputFormat(
+            name=_name,
+            template=_template,
+            context=budget_csv_context if _suffix == ".csv" else budget_context,
+            accepts=(RunRecord, list),
+            suffix=_suffix,
+            media_type=_media,
+            autoescape=_escape,
+            description=f"Expected best score over random-search trials as a {_what} table",
+        )
+    )
