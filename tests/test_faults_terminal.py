@@ -128,3 +128,10 @@ def test_tab_separated_runs_keep_one_run_per_line(tracking_store: str, tmp_path:
     assert sorted(row[1] for row in rows) == sorted(SHOWN.values())
     assert all(row[3] == "\\x1b[5mlstm" for row in rows)
     assert not any(ch in done.stdout for ch in "\x1b\x07\u202e")
+
+
+def test_error_messages_escape_what_the_data_holds(tmp_path: Path) -> None:
+    name = "\x1b]0;pwned\x07\x1b[2Jrecord.yaml"
+    done = repro_cli("check", name, "--profile", "ml-reproducibility", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == "repro: error: \\x1b]0;pwned\\x07\\x1b[2Jrecord.yaml: no such file\n"
