@@ -1,8 +1,8 @@
 """Package list for setuptools: every ``repro*`` package plus ``repro.templates``.
 
-The built-in Jinja templates live in the top-level ``templates/`` directory (see DESIGN.md);
-pyproject.toml maps the package ``repro.templates`` onto it so the wheel ships them inside
-``repro/``. pyproject's static ``packages.find`` cannot add packages that live outside the
+The built-in Jinja templates live in the top-level ``templates/`` directory (see
+docs/architecture.md); pyproject.toml maps the package ``repro.templates`` onto it so the wheel
+ships them inside ``repro/``. pyproject's static ``packages.find`` cannot add packages that live outside the
 found tree, hence this computed list; all other metadata stays in pyproject.toml.
 """
 

@@ -107,8 +107,8 @@ def build_store(directory: Path, runs: int) -> str:
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
 
-    from repro.tracking.flatten import RECORD_ARTIFACT, flatten_record, result_tags
-    from repro.tracking.run import to_ms
+    from repro.tracking.flatten import CHECK_PROFILE, RECORD_ARTIFACT, flatten_record, result_tags
+    from repro.tracking.operations import check_status, to_ms
 
     uri = f"sqlite:///{directory / 'mlflow.db'}"
     marker = directory / "complete.json"
@@ -124,7 +124,8 @@ def build_store(directory: Path, runs: int) -> str:
     for index in range(runs):
         record = _record(index, runs)
         flat = flatten_record(record)
-        tags = {**flat.tags, **result_tags(record)}
+        checks = {CHECK_PROFILE: check_status(record)}
+        tags = {**flat.tags, **result_tags(record, checks)}
         start = to_ms(record.run.started) or 0
         run = client.create_run(
             experiment, start_time=start + index, run_name=record.run.name, tags=tags

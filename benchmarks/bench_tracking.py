@@ -39,12 +39,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # servers.py: the same server helper the tests use
+sys.path.insert(0, str(ROOT / "tests"))  # support/servers.py: the server helper the tests use
 
 import mlflow  # noqa: E402
 import torch  # noqa: E402
 from mlflow import MlflowClient  # noqa: E402
-from servers import MlflowServer, create_database, drop_database  # noqa: E402
+from support.servers import MlflowServer, create_database, drop_database  # noqa: E402
 from torch import nn  # noqa: E402
 
 import repro  # noqa: E402

@@ -33,8 +33,9 @@ from rich.table import Table
 from train import CONTRIBUTORS, Outcome, Settings, train
 
 import repro
-from repro.atomic import write_atomic
 from repro.errors import ReproError
+from repro.files.atomic import write_atomic
+from repro.files.records import dump_record
 from repro.record import FlowSummary, LayerFlow, RunRecord
 
 CELLS = ("rnn", "lstm", "gru")
@@ -115,7 +116,7 @@ def write_everything(outcomes: list[Outcome], out: Outputs) -> tuple[list[RunRec
         records.append(record)
         origins.append(origin)
         name = record.run.name
-        out.write(out.root / "records" / f"{name}.yaml", record.to_yaml)
+        out.write(out.root / "records" / f"{name}.yaml", lambda r=record: dump_record(r, "yaml"))
         out.render(out.root / "cards" / f"{name}{suffix('card-md', '.md')}", record, "card-md")
         html = out.root / "cards" / f"{name}{suffix('card-html', '.html')}"
         if outcome.online:  # from the run: its metric history draws the training curves
@@ -142,13 +143,11 @@ def write_everything(outcomes: list[Outcome], out: Outputs) -> tuple[list[RunRec
 def check_report(records: list[RunRecord], out: Outputs) -> str:
     """Check every record against the ML reproducibility profile; a one-line verdict."""
     try:
-        from repro.checks.output import format_report
-
         report = repro.check(records, profile="ml-reproducibility")
     except (ImportError, AttributeError) as exc:
         out.skipped.append(("check-report.txt", f"repro check is not available ({exc})"))
         return "check report: not available yet"
-    out.write(out.root / "check-report.txt", lambda: format_report(report, "text"))
+    out.render(out.root / "check-report.txt", report, "check-text")
     verdict = "passed" if report.passed else "FAILED"
     return (
         f"check ({report.profile.name}): {verdict}, {len(report.errors)} error(s), "

@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 from repro.errors import InvalidInputError, ReproError, UsageError
-from repro.io import load_contributors, load_record, save_record
+from repro.files.records import load_contributors, load_record, save_record
 from repro.record import SCHEMA_VERSION, Contributor, Contributors, RunRecord
 
 __version__ = "0.1.0"
@@ -25,8 +25,8 @@ _LAZY = {
     "TrackedRun": "repro.tracking.run",
     "load_run": "repro.tracking.load",
     "sync": "repro.tracking.sync",
-    "render": "repro.render.api",
-    "FORMATS": "repro.render.api",
+    "render": "repro.rendering.api",
+    "FORMATS": "repro.rendering.api",
     "check": "repro.checks.engine",
 }
 

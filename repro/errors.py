@@ -1,4 +1,4 @@
-"""Errors a user can act on; each carries the CLI exit code DESIGN.md assigns it."""
+"""Errors a user can act on; each carries its CLI exit code (docs/architecture.md, "Errors")."""
 
 from __future__ import annotations
 

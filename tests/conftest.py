@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from servers import MlflowServer, PostgresDatabase, create_database, drop_database
+from support.servers import MlflowServer, PostgresDatabase, create_database, drop_database
 
 # ---------------------------------------------------------------- MLflow server + PostgreSQL
-# Real services for tests/test_server_*.py; helpers live in tests/servers.py.
+# Real services for tests/integration/test_server_*.py; helpers live in tests/support/servers.py.
 
 
 @pytest.fixture(scope="session")
@@ -70,6 +70,9 @@ def tracking_store(_migrated_sqlite: Path, tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     monkeypatch.delenv("REPRO_JOURNAL_DIR", raising=False)
+    # the seeds of the process's last seed_everything are what track() records: a run in one
+    # test must not inherit another test's seeding
+    monkeypatch.setattr("repro.capture.seeds._last", None)
     shutil.copy(_migrated_sqlite, tmp_path / "mlflow.db")
     # The template's Default experiment kept the artifact root of the directory pytest ran in;
     # point it at this test's own folder so no test writes into the checkout.

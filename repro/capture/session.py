@@ -90,7 +90,7 @@ def describe_loss(loss: Any) -> str:
 def _read_mapping(value: Any, what: str) -> dict[str, Any]:
     """A mapping given inline or as a JSON/YAML file."""
     if isinstance(value, str | os.PathLike):
-        from repro.io import read_data
+        from repro.files.records import read_data
 
         value = read_data(value)
         if not isinstance(value, Mapping):
@@ -118,7 +118,7 @@ def stated_record(record: Any) -> dict[str, Any]:
 
 def _contributors(value: Any) -> list[Any]:
     if isinstance(value, str | os.PathLike):
-        from repro.io import load_contributors
+        from repro.files.records import load_contributors
 
         return [
             c.model_dump(mode="json", exclude_none=True)
@@ -181,7 +181,7 @@ def _safely(warnings: list[RecordWarning], path: str, read: Any) -> Any:
 
 
 def _validated(data: dict[str, Any]) -> RunRecord:
-    from repro.io import validate_data
+    from repro.files.records import validate_data
 
     return validate_data(data, RunRecord, "track(...)")
 

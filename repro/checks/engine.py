@@ -1,73 +1,13 @@
-"""The check engine: a profile (data) of required record fields, applied to records (pure)."""
+"""The check engine: a profile's requirements applied to records (records in, findings out)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
+from repro.checks.models import CheckReport, Finding, Profile
+from repro.checks.profiles import load_profile
 from repro.record import RunRecord
 from repro.record.paths import MISSING, resolve
-
-Severity = Literal["error", "warning"]
-
-
-@dataclass(frozen=True)
-class Requirement:
-    """One item of a reporting standard: a field path that must hold a value."""
-
-    id: str
-    path: str
-    message: str
-    severity: Severity = "error"
-    reference: str | None = None
-    when: str | None = None  # only applies when this path holds a value ...
-    when_in: tuple[str, ...] = ()  # ... and, if given, one of these values
-    any_of: tuple[str, ...] = ()  # alternatives: satisfied if path OR any of these holds a value
-
-
-@dataclass(frozen=True)
-class Profile:
-    """A named, versioned set of requirements taken from a published checklist."""
-
-    name: str
-    title: str
-    source: str
-    requirements: tuple[Requirement, ...]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One requirement a record does not meet."""
-
-    requirement: Requirement
-    record: str
-    detail: str
-
-    @property
-    def severity(self) -> Severity:
-        return self.requirement.severity
-
-
-@dataclass
-class CheckReport:
-    """The outcome of checking records against a profile."""
-
-    profile: Profile
-    records: list[str] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == "warning"]
-
-    @property
-    def passed(self) -> bool:
-        """True when no error-level requirement is unmet (warnings do not fail a build)."""
-        return not self.errors
 
 
 def _has_value(value: Any) -> bool:
@@ -118,9 +58,7 @@ def check(
     profile: str | Profile = "ml-reproducibility",
     names: list[str] | None = None,
 ) -> CheckReport:
-    """Check one record or several against a profile (by name or object)."""
-    from repro.checks.profiles import load_profile
-
+    """Check one record or several against a profile (a built-in name, a file, or a Profile)."""
     prof = load_profile(profile) if isinstance(profile, str) else profile
     records = record if isinstance(record, list) else [record]
     labels = names or [r.run.name for r in records]

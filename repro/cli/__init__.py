@@ -10,7 +10,7 @@ import click
 
 from repro.errors import ReproError
 
-# command name -> "module:attribute"; one module per command (see DESIGN.md).
+# command name -> "module:attribute"; one module per command (see docs/architecture.md).
 COMMANDS: dict[str, str] = {
     "card": "repro.cli.card:card",
     "check": "repro.cli.check:check",
@@ -18,6 +18,7 @@ COMMANDS: dict[str, str] = {
     "diff": "repro.cli.diff:diff",
     "export": "repro.cli.export:export",
     "log": "repro.cli.log:log",
+    "render": "repro.cli.render:render",
     "report": "repro.cli.report:report",
     "runs": "repro.cli.runs:runs",
     "schema": "repro.cli.schema:schema",

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import click
 
+from repro.cli.formats import format_option
 from repro.cli.options import output_option, tracking_uri_option, write_output
+from repro.documents.credit import TEXT_STYLES
 
 
 @click.command()
 @click.argument("source")
-@click.option(
-    "-f",
-    "--format",
-    "fmt",
-    type=click.Choice(("md", "html")),
-    default="md",
-    show_default=True,
-    help="md: Markdown with Hugging Face metadata; html: one self-contained page with plots.",
-)
+@format_option("card", "md")
 @click.option(
     "--template-dir",
     type=click.Path(file_okay=False),
     default=None,
     help="Directory of templates overriding the built-in ones by path (run sandboxed), "
-    "e.g. DIR/card/md/intended_use.md.j2.",
+    "e.g. DIR/card/md/intended-use.md.j2 for one section.",
 )
 @click.option(
     "--credit-style",
-    type=click.Choice(("elsevier", "role-first", "degrees")),
+    type=click.Choice(TEXT_STYLES),
     default="elsevier",
     show_default=True,
     help="Style of the contribution statement in the card.",
@@ -53,19 +47,23 @@ def card(
     From an MLflow run, the HTML card plots the run's metric history and is also logged on
     the run as repro/model_card.html, so the MLflow UI shows it.
     """
-    from repro.render.api import render
-    from repro.sources import load_source, run_id_of
+    from repro.files.sources import load_source, run_id_of
+    from repro.rendering.api import render
+    from repro.rendering.registry import formats_of
 
+    output_format = formats_of("card")[fmt]
     record = load_source(source, tracking_uri)
     run_id = run_id_of(source)
-    options: dict[str, object] = {"credit_style": credit_style}
-    if fmt == "html" and run_id is not None:
+    options: dict[str, object] = {}
+    if output_format.takes("credit_style"):
+        options["credit_style"] = credit_style
+    if output_format.takes("history") and run_id is not None:
         from repro.tracking.history import metric_history
 
         options["history"] = metric_history(run_id, tracking_uri)
-    text = render(record, f"card-{fmt}", template_dir=template_dir, **options)
+    text = render(record, output_format.name, template_dir=template_dir, **options)
     write_output(text, output)
-    if fmt == "html" and run_id is not None and not no_log_artifact:
+    if output_format.suffix == ".html" and run_id is not None and not no_log_artifact:
         from repro.tracking.history import log_card_artifact
 
         path = log_card_artifact(run_id, text, tracking_uri)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from repro.cli.formats import format_option
 from repro.cli.options import output_option, tracking_uri_option, write_output
 
 
@@ -15,13 +16,7 @@ from repro.cli.options import output_option, tracking_uri_option, write_output
     show_default=True,
     help="Built-in profile name (ml-reproducibility, model-card) or a profile .yaml file.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github", "junit"]),
-    default="text",
-    show_default=True,
-)
+@format_option("check", "text", "--format")
 @click.option("--strict", is_flag=True, help="Warnings fail the check too.")
 @tracking_uri_option
 @output_option
@@ -34,12 +29,15 @@ def check(
     output: str | None,
 ) -> None:
     """Check records or runs against a reporting standard; exit 1 when a requirement is unmet."""
-    from repro.checks.engine import check as run_check
-    from repro.checks.output import format_report
-    from repro.sources import load_source
+    from repro.checks import check as run_check
+    from repro.files.sources import load_source
+    from repro.rendering.api import render
+    from repro.rendering.registry import formats_of
 
+    output_format = formats_of("check")[fmt]
     records = [load_source(source, tracking_uri) for source in sources]
     report = run_check(records, profile, names=list(sources))
-    write_output(format_report(report, fmt, files={s: s for s in sources}), output)
+    options = {"files": {s: s for s in sources}} if output_format.takes("files") else {}
+    write_output(render(report, output_format.name, **options), output)
     failed = not report.passed or (strict and report.warnings)
     raise SystemExit(1 if failed else 0)

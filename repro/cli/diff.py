@@ -44,8 +44,8 @@ def diff(
 ) -> None:
     """Show what differs between two records or runs, by section: configuration, seed, results,
     diagnostics (summarised), then the rest; alike sections collapsed (exit 0 either way)."""
+    from repro.files.sources import load_source
     from repro.report.diff import compare_records, format_json, format_markdown, format_text
-    from repro.sources import load_source
 
     result = compare_records(
         load_source(left, tracking_uri),

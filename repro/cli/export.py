@@ -27,8 +27,8 @@ def export(run: str, fmt: str | None, output: str | None, tracking_uri: str | No
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from repro.errors import UsageError
-    from repro.io import dump_record
-    from repro.sources import run_id_of
+    from repro.files.records import dump_record
+    from repro.files.sources import run_id_of
     from repro.tracking.load import load_run
 
     run_id = run if run.startswith("local-") else run_id_of(run)

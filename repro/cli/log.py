@@ -16,7 +16,7 @@ def log(file: str, experiment: str | None, tracking_uri: str | None) -> None:
 
     Exit 1 when the record is invalid, 2 when it cannot be read or the store is unreachable.
     """
-    from repro.io import load_record
+    from repro.files.records import load_record
     from repro.tracking.logfile import log_record
 
     record = load_record(file)

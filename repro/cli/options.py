@@ -15,6 +15,13 @@ output_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option
     help="Write to this file (atomically) instead of stdout.",
 )
 
+template_dir_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option(
+    "--template-dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory of templates overriding the built-in ones by path (run sandboxed).",
+)
+
 tracking_uri_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option(
     "--tracking-uri",
     envvar="MLFLOW_TRACKING_URI",
@@ -31,6 +38,6 @@ def write_output(text: str | bytes, output: str | None) -> None:
         else:
             click.echo(text, nl=not text.endswith("\n"))
         return
-    from repro.atomic import write_atomic
+    from repro.files.atomic import write_atomic
 
     write_atomic(output, text)

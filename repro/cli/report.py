@@ -8,10 +8,34 @@ from typing import TYPE_CHECKING
 
 import click
 
+from repro.cli.formats import RegistryChoice, RegistryOption
 from repro.cli.options import output_option, tracking_uri_option, write_output
 
 if TYPE_CHECKING:
     from repro.record import RunRecord
+    from repro.rendering.format import OutputFormat
+
+
+def _tables() -> dict[str, list[OutputFormat]]:
+    from repro.rendering.registry import families_of
+
+    return families_of("report")
+
+
+def _table_help() -> str:
+    listed = ", ".join(
+        f"{name} ({', '.join(f.variant for f in fmts)})" for name, fmts in _tables().items()
+    )
+    return (
+        "The table to write: results is mean ± std, CI and n per group of runs; hparams puts "
+        "one run per column; expected-max is the expected best score over the trials of a "
+        "random search (Dodge et al. 2019; Tang et al. 2020). Each comes in the formats "
+        f"listed: {listed}."
+    )
+
+
+def _format_help() -> str:
+    return "Output format (the formats of each table are listed under --table)."
 
 
 @click.command()
@@ -35,20 +59,22 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--table",
-    type=click.Choice(["results", "hparams", "expected-max"]),
+    cls=RegistryOption,
+    type=RegistryChoice(lambda: list(_tables())),
     default="results",
     show_default=True,
-    help="results: mean ± std, CI and n per group; hparams: one column per run; expected-max: "
-    "expected best score over the trials of a random search (Dodge et al. 2019; Tang et al. "
-    "2020).",
+    describe=_table_help,
 )
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["md", "latex", "html", "csv"]),
+    cls=RegistryOption,
+    type=RegistryChoice(
+        lambda: list(dict.fromkeys(f.variant for fmts in _tables().values() for f in fmts))
+    ),
     default="md",
     show_default=True,
-    help="hparams tables come as md or latex.",
+    describe=_format_help,
 )
 @click.option(
     "--metric",
@@ -84,30 +110,34 @@ def report(
     lay their hyperparameters side by side (--table hparams), or tabulate the expected best
     score of a random search by number of trials (--table expected-max)."""
     from repro.errors import UsageError
-    from repro.render.api import render
+    from repro.rendering.api import render
 
     if not sources and not experiments:
         raise UsageError("give record files or MLflow runs (SOURCE...), or --experiment NAME")
-    if table == "hparams" and fmt not in ("md", "latex"):
-        raise UsageError(f"--table hparams comes as md or latex, not {fmt}")
-    if metric and table != "expected-max":
+    formats = {f.variant: f for f in _tables()[table]}
+    if fmt not in formats:
+        raise UsageError(f"--table {table} comes as {' or '.join(formats)}, not {fmt}")
+    output_format = formats[fmt]
+    if metric and table != "expected-max" and not output_format.takes("metric"):
         raise UsageError("--metric applies to --table expected-max")
     records = _records(sources, experiments, tracking_uri, use_cache=not no_cache)
-    if table == "hparams":
-        options = {"caption": caption} if caption else {}
-        text = render(list(records), f"hparams-{fmt}", **options)
-    elif table == "expected-max":
+    by_group = list(group_by) or None
+    if table == "expected-max":  # the search's curves, computed while the records stream in
         from repro.report.budget import budget_curves
 
-        curves = budget_curves(records, metric=metric, group_by=list(group_by) or None)
-        text = render(curves, f"expected-max-{fmt}", caption=caption)
-    else:
+        curves = budget_curves(records, metric=metric, group_by=by_group)
+        text = render(curves, output_format.name, caption=caption)
+    elif table == "results":  # aggregated while the records stream in
         from repro.report.aggregate import aggregate
 
-        results = aggregate(records, group_by=list(group_by) or None)
+        results = aggregate(records, group_by=by_group)
         if not results.groups:
             raise UsageError("no runs to report")
-        text = render(results, f"results-{fmt}", level=level, caption=caption)
+        text = render(results, output_format.name, level=level, caption=caption)
+    else:  # any other table, built-in or registered: the records themselves, and its options
+        given = {"group_by": by_group, "level": level, "caption": caption, "metric": metric}
+        options = {k: v for k, v in given.items() if v is not None and output_format.takes(k)}
+        text = render(list(records), output_format.name, **options)
     write_output(text, output)
 
 
@@ -121,7 +151,7 @@ def _records(
     fetched together, then every run of each experiment."""
     import sys
 
-    from repro.sources import load_source, run_id_of
+    from repro.files.sources import load_source, run_id_of
     from repro.tracking.journal import LOCAL_ID_PREFIX
 
     progress = sys.stderr.isatty()

@@ -12,6 +12,6 @@ from repro.cli.options import output_option, write_output
 @output_option
 def schema(contributors: bool, output: str | None) -> None:
     """Print the JSON Schema of a run record (or of a contributors file)."""
-    from repro.schema import json_schema_text
+    from repro.files.schema import json_schema_text
 
     write_output(json_schema_text("contributors" if contributors else "record"), output)

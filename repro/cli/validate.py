@@ -13,7 +13,7 @@ def validate(files: tuple[str, ...], quiet: bool) -> None:
 
     Exit 0 when all are valid, 1 when one is invalid, 2 when one cannot be read or parsed.
     """
-    from repro.validation import validate_files
+    from repro.files.validation import validate_files
 
     outcome = validate_files(files)
     for line in outcome.lines(quiet=quiet):

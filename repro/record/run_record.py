@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import Field, model_validator
 
 from .architecture import Architecture
@@ -67,9 +65,6 @@ class RunRecord(Section):
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False) + "\n"
 
-    def to_yaml(self) -> str:
-        return yaml.safe_dump(self.to_dict(), sort_keys=False, allow_unicode=True, width=100)
-
     @property
     def title(self) -> str:
         """The work's title: ``card.title``, else the run name."""
@@ -78,12 +73,10 @@ class RunRecord(Section):
     def to_contributors(self, source: str) -> Contributors:
         """The record's contributors as a contributors document titled like the record.
 
-        Raises InvalidInputError naming ``source`` when the record lists none.
+        Raises ValueError naming ``source`` when the record lists none.
         """
         if not self.contributors:
-            from repro.errors import InvalidInputError
-
-            raise InvalidInputError(f"{source}: contributors: the record lists no contributors")
+            raise ValueError(f"{source}: contributors: the record lists no contributors")
         # already validated as part of the record: no second validation pass
         return Contributors.model_construct(title=self.title, contributors=self.contributors)
 
@@ -93,9 +86,3 @@ class RunRecord(Section):
             if metric.name == name and (split is None or metric.split == split):
                 return metric
         return None
-
-    def save(self, path: str | Path) -> Path:
-        """Write atomically as JSON or YAML, chosen by the file suffix."""
-        from repro.io import save_record
-
-        return save_record(self, path)

@@ -380,7 +380,7 @@ def format_text(diff: RecordDiff) -> str:
 
 
 def _md(text: str) -> str:
-    from repro.render.filters import md_cell
+    from repro.rendering.filters import md_cell
 
     return md_cell(text) or " "
 

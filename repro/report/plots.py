@@ -92,7 +92,7 @@ def save_expected_max(curves: Sequence[BudgetCurve], path: str | Path) -> Path:
     """Write the figure as PDF, SVG or PNG (by suffix), atomically."""
     import io
 
-    from repro.atomic import write_atomic
+    from repro.files.atomic import write_atomic
 
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".") or "pdf"

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from repro.errors import InvalidInputError, ReproError
-from repro.io import validate_data
+from repro.files.records import validate_data
 from repro.record import RunRecord
 from repro.tracking.flatten import RECORD_ARTIFACT
 from repro.tracking.store import open_client, resolve_uri, translate

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from repro.record import RunRecord
+from repro.record.paths import leaves
 
 MAX_KEY_LENGTH = 250
 MAX_PARAM_VALUE_LENGTH = 6000
@@ -52,15 +53,12 @@ def _text(value: Any) -> str:
 
 
 def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
-    """Dicts nest with '.', lists of objects are indexed, lists of scalars stay one JSON value."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else str(key), item, out)
-    elif isinstance(value, list) and any(isinstance(item, dict | list) for item in value):
-        for index, item in enumerate(value):
-            _flatten(f"{prefix}.{index}", item, out)
-    elif value is not None and value != [] and value != {}:
-        out[prefix] = _text(value)
+    """The record's one walk (:func:`repro.record.paths.leaves`) as MLflow keys: dicts nest with
+    '.', list entries are numbered ``a.0`` (MLflow keys allow no brackets), lists of scalars stay
+    one JSON value, and absent or empty values are left out."""
+    for loc, leaf in leaves(value, scalar_lists=True):
+        if leaf is not None and leaf != [] and leaf != {}:
+            out[".".join((prefix, *map(str, loc)))] = _text(leaf)
 
 
 @dataclass
@@ -145,23 +143,20 @@ def result_metric_key(name: str, split: str | None) -> str | None:
     return key if valid_key(key) else None
 
 
-CHECK_PROFILE = "ml-reproducibility"
+CHECK_PROFILE = "ml-reproducibility"  # the profile whose verdict ``repro runs`` shows
 CHECK_TAG = f"repro.check.{CHECK_PROFILE}"
 
 
-def check_status(record: RunRecord, profile: str = CHECK_PROFILE) -> str:
-    """``passed``/``failed`` against ``profile``, with counts: the ``repro runs`` check column."""
-    from repro.checks.engine import check
-
-    report = check(record, profile)
-    verdict = "passed" if report.passed else "failed"
-    return f"{verdict} ({len(report.errors)} errors, {len(report.warnings)} warnings)"
+def check_tag(profile: str) -> str:
+    """The tag holding a run's verdict against ``profile``."""
+    return f"repro.check.{profile}"
 
 
-def result_tags(record: RunRecord) -> dict[str, str]:
-    """Tags updated when a run ends: its main metric (the first result) and its check status,
-    so ``repro runs`` lists thousands of runs without downloading their records."""
-    tags = {CHECK_TAG: check_status(record)}
+def result_tags(record: RunRecord, checks: dict[str, str] | None = None) -> dict[str, str]:
+    """Tags updated when a run ends: its main metric (the first result) and its verdict per
+    checked profile (``checks``: profile -> verdict text), so ``repro runs`` lists thousands of
+    runs without downloading their records."""
+    tags = {check_tag(profile): verdict for profile, verdict in (checks or {}).items()}
     if record.results:
         first = record.results[0]
         key = result_metric_key(first.name, first.split)

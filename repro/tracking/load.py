@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from repro.errors import InvalidInputError
-from repro.io import validate_data
+from repro.files.records import validate_data
 from repro.record import RunRecord
 from repro.tracking import journal as jr
 from repro.tracking.flatten import RECORD_ARTIFACT

@@ -11,7 +11,13 @@ import math
 
 from repro.record import RunRecord
 from repro.tracking.flatten import result_metric_key
-from repro.tracking.run import DEFAULT_EXPERIMENT, create_mlflow_run, log_params, store_final, to_ms
+from repro.tracking.operations import (
+    DEFAULT_EXPERIMENT,
+    create_mlflow_run,
+    log_params,
+    store_final,
+    to_ms,
+)
 from repro.tracking.store import open_client, resolve_uri, translate
 
 

@@ -31,21 +31,15 @@ from repro.errors import InvalidInputError
 from repro.record import Metric, RecordWarning, RunRecord, RunStatus
 from repro.tracking import journal as jr
 from repro.tracking._values import checked_metrics, checked_step
-from repro.tracking.flatten import (
-    RECORD_ARTIFACT,
-    flatten_record,
-    result_metric_key,
-    result_tags,
-    valid_key,
+from repro.tracking.flatten import RECORD_ARTIFACT, result_metric_key, valid_key
+from repro.tracking.operations import (
+    DEFAULT_EXPERIMENT,
+    create_mlflow_run,
+    log_params,
+    store_final,
+    upload_artifact,
 )
-from repro.tracking.store import (
-    get_or_create_experiment,
-    open_client,
-    public_uri,
-    resolve_uri,
-    scrub,
-    with_retries,
-)
+from repro.tracking.store import open_client, public_uri, resolve_uri, scrub, with_retries
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -57,83 +51,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("repro.tracking")
 
-DEFAULT_EXPERIMENT = "Default"
 FLUSH_TIMEOUT_S = 120.0  # the longest an exit waits for the store while it keeps accepting
 STALL_TIMEOUT_S = 60.0  # ... and while it accepts nothing (a hung server)
 NOTICE_AFTER_S = 5.0  # an exit that waits longer than this says so
-_MLFLOW_STATUS = {
-    RunStatus.FINISHED: "FINISHED",
-    RunStatus.FAILED: "FAILED",
-    RunStatus.KILLED: "KILLED",
-    RunStatus.RUNNING: "RUNNING",
-    RunStatus.PLANNED: "SCHEDULED",
-}
-
-
-def mlflow_status(status: RunStatus | str | None) -> str:
-    """MLflow's name for a record status (unknown counts as FINISHED: the run happened)."""
-    return _MLFLOW_STATUS.get(RunStatus(status), "FINISHED") if status else "FINISHED"
-
-
-def to_ms(moment: datetime | None) -> int | None:
-    return None if moment is None else int(moment.timestamp() * 1000)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)
-
-
-def create_mlflow_run(
-    client: MlflowClient, record: RunRecord, experiment: str, local_id: str | None
-) -> str:
-    """Create the MLflow run for ``record`` (start time, name, tags, params) and return its id;
-    a run already created for ``local_id`` (e.g. by an interrupted sync) is reused."""
-    experiment_id = get_or_create_experiment(client, experiment)
-    if local_id:
-        found = client.search_runs(
-            [experiment_id], filter_string=f"tags.`repro.local_id` = '{local_id}'", max_results=1
-        )
-        if found:
-            return str(found[0].info.run_id)
-    flat = flatten_record(record, local_id)
-    run = client.create_run(
-        experiment_id,
-        start_time=to_ms(record.run.started),
-        tags=flat.tags,
-        run_name=record.run.name,
-    )
-    return str(run.info.run_id)
-
-
-def log_params(client: MlflowClient, run_id: str, record: RunRecord) -> None:
-    """Log the record's params in batches of 100 (MLflow's limit); same values may be re-logged."""
-    from mlflow.entities import Param
-
-    params = [Param(k, v) for k, v in flatten_record(record).params.items()]
-    for start in range(0, len(params), 100):
-        client.log_batch(run_id, params=params[start : start + 100], synchronous=True)
-
-
-def store_final(client: MlflowClient, run_id: str, record: RunRecord) -> None:
-    """Store the final record artifact and tags, then set the terminal status and end time."""
-    from mlflow.entities import RunTag
-
-    tags = [RunTag(k, v) for k, v in result_tags(record).items()]
-    if tags:
-        client.log_batch(run_id, tags=tags, synchronous=True)
-    client.log_text(run_id, record.to_json(), RECORD_ARTIFACT)
-    status = mlflow_status(record.run.status)
-    if status == "RUNNING":
-        return
-    client.set_terminated(run_id, status=status, end_time=to_ms(record.run.ended))
-
-
-def upload_artifact(client: MlflowClient, run_id: str, src: Path, dest: str | None) -> None:
-    """Upload a file or a directory's contents under ``dest``."""
-    if src.is_dir():
-        client.log_artifacts(run_id, str(src), dest)
-    else:
-        client.log_artifact(run_id, str(src), dest)
 
 
 @dataclass(frozen=True)

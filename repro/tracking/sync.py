@@ -44,12 +44,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from repro.errors import ReproError
-from repro.io import validate_data
+from repro.files.records import validate_data
 from repro.record import Metric, RunRecord, RunStatus
 from repro.tracking import journal as jr
 from repro.tracking._strings import clean
 from repro.tracking.flatten import RECORD_ARTIFACT
-from repro.tracking.run import create_mlflow_run, from_ms, log_params, store_final, upload_artifact
+from repro.tracking.operations import (
+    create_mlflow_run,
+    from_ms,
+    log_params,
+    store_final,
+    upload_artifact,
+)
 from repro.tracking.sender import send_metrics, to_mlflow_metrics
 from repro.tracking.store import (
     StoreUnavailable,

@@ -1,0 +1,1 @@
+"""Documents: pure functions from records to what each output shows (cards, statements, tables)."""

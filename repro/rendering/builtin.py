@@ -1,0 +1,217 @@
+"""The built-in formats: one entry each (document function, template, media type, command).
+
+The registry registers them, in this order, the first time it is read. A new built-in format
+is one document function in ``repro.documents``, one template under ``templates/``, and one
+entry here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from repro.checks.models import CheckReport
+from repro.documents.budget import expected_max, expected_max_csv
+from repro.documents.card import card_markdown, card_page
+from repro.documents.check import check_report
+from repro.documents.credit import (
+    credit_bibtex,
+    credit_csv,
+    credit_jats,
+    credit_jsonld,
+    credit_text,
+)
+from repro.documents.hparams import hparams
+from repro.documents.results import results
+from repro.record import Contributors, RunRecord
+from repro.rendering.format import OutputFormat
+from repro.report.aggregate import ResultsTable
+
+CREDIT_SOURCES = (Contributors, RunRecord)
+RECORDS = (RunRecord, list, tuple)
+TABLE_VARIANTS = (  # variant, file extension, media type, what it is
+    ("md", "md", "text/markdown", "Markdown"),
+    ("latex", "tex", "application/x-latex", "LaTeX"),
+    ("html", "html", "text/html", "HTML"),
+    ("csv", "csv", "text/csv", "CSV"),
+)
+
+
+def table_formats(
+    family: str,
+    document: Callable[..., Any],
+    template: str,
+    what: str,
+    *,
+    accepts: tuple[type, ...] = RECORDS,
+    csv_document: Callable[..., Any] | None = None,
+) -> tuple[OutputFormat, ...]:
+    """One ``repro report`` table in Markdown, LaTeX, HTML and CSV (``<template>.<ext>.j2``)."""
+    return tuple(
+        OutputFormat(
+            name=f"{family}-{variant}",
+            document=csv_document if variant == "csv" and csv_document else document,
+            template=f"{template}.{extension}.j2",
+            accepts=accepts,
+            suffix=f".{extension}",
+            media_type=media,
+            autoescape=variant == "html",
+            description=f"{what} as a {kind} table.",
+            command="report",
+        )
+        for variant, extension, media, kind in TABLE_VARIANTS
+    )
+
+
+BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
+    OutputFormat(
+        name="credit-text",
+        document=credit_text,
+        template="credit/text.txt.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".txt",
+        media_type="text/plain",
+        autoescape=False,
+        description="CRediT statement as text: elsevier, role-first or degrees style.",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-jats",
+        document=credit_jats,
+        template="credit/jats.xml.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".xml",
+        media_type="application/jats+xml",
+        autoescape=True,
+        description="JATS 1.3 <contrib-group> with CRediT roles (article: a whole article).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-jsonld",
+        document=credit_jsonld,
+        template="credit/jsonld.json.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".jsonld",
+        media_type="application/ld+json",
+        autoescape=False,
+        description="schema.org JSON-LD: the work with authors as ordered Roles (CRediT URIs).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-csv",
+        document=credit_csv,
+        template="credit/csv.csv.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".csv",
+        media_type="text/csv",
+        autoescape=False,
+        description="One row per contributor-role (RFC 4180, formula-injection guarded).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="credit-bibtex",
+        document=credit_bibtex,
+        template="credit/bibtex.bib.j2",
+        accepts=CREDIT_SOURCES,
+        suffix=".bib",
+        media_type="application/x-bibtex",
+        autoescape=False,
+        description="BibTeX @misc with the statement in note (biblatex: role annotations).",
+        command="credit",
+    ),
+    OutputFormat(
+        name="card-md",
+        document=card_markdown,
+        template="card/card.md.j2",
+        accepts=(RunRecord,),
+        suffix=".md",
+        media_type="text/markdown",
+        autoescape=False,
+        description="Model card in Markdown with Hugging Face metadata (model-index).",
+        command="card",
+    ),
+    OutputFormat(
+        name="card-html",
+        document=card_page,
+        template="card/card.html.j2",
+        accepts=(RunRecord,),
+        suffix=".html",
+        media_type="text/html",
+        autoescape=True,
+        description="One self-contained HTML page with training-curve and gradient-flow plots.",
+        command="card",
+    ),
+    *table_formats(
+        "results",
+        results,
+        "results/table",
+        "Results over seeds (mean ± std, CI, n)",
+        accepts=(*RECORDS, ResultsTable),
+    ),
+    OutputFormat(
+        name="hparams-md",
+        document=hparams,
+        template="hparams/table.md.j2",
+        accepts=RECORDS,
+        suffix=".md",
+        media_type="text/markdown",
+        autoescape=False,
+        description="Hyperparameters of one or several runs side by side, Markdown (GFM).",
+        command="report",
+    ),
+    OutputFormat(
+        name="hparams-latex",
+        document=hparams,
+        template="hparams/table.tex.j2",
+        accepts=RECORDS,
+        suffix=".tex",
+        media_type="application/x-latex",
+        autoescape=False,
+        description="Hyperparameters of one or several runs side by side, LaTeX booktabs.",
+        command="report",
+    ),
+    *table_formats(
+        "expected-max",
+        expected_max,
+        "budget/expected-max",
+        "Expected best score over random-search trials",
+        csv_document=expected_max_csv,
+    ),
+    *(
+        OutputFormat(
+            name=f"check-{variant}",
+            document=check_report,
+            template=f"check/report.{extension}.j2",
+            accepts=(CheckReport,),
+            suffix=suffix,
+            media_type=media,
+            autoescape=variant == "junit",
+            description=description,
+            command="check",
+        )
+        for variant, extension, suffix, media, description in (
+            ("text", "txt", ".txt", "text/plain", "One line per finding, then the verdict."),
+            (
+                "json",
+                "json",
+                ".json",
+                "application/json",
+                "The report as JSON: profile, passed, records, findings.",
+            ),
+            (
+                "github",
+                "github",
+                ".txt",
+                "text/plain",
+                "GitHub Actions annotations (::error file=...::), then the verdict.",
+            ),
+            (
+                "junit",
+                "junit.xml",
+                ".xml",
+                "application/xml",
+                "JUnit XML: one test suite per record, one test case per requirement.",
+            ),
+        )
+    ),
+)

@@ -1,0 +1,1 @@
+"""Helpers the tests share: paths, example records, parsers, real MLflow/PostgreSQL services."""
