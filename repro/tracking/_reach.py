@@ -14,9 +14,9 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from repro.tracking.store import (
-    PROBE_TIMEOUT_S,
+from repro.tracking._uris import (
     StoreUnavailable,
+    first_line,
     local_store_path,
     public_uri,
     reason,
@@ -28,6 +28,9 @@ from repro.tracking.store import (
 SQLITE_HEADER = b"SQLite format 3\x00"
 _DB_PORTS = {"postgresql": 5432, "postgres": 5432, "mysql": 3306, "mssql": 1433}
 _GATEWAY_ERRORS = (502, 503, 504)  # a proxy answering for a server that does not
+
+
+PROBE_TIMEOUT_S = 3.0
 
 
 def check_reachable(uri: str, *, create: bool = False, timeout: float = PROBE_TIMEOUT_S) -> None:
@@ -51,9 +54,7 @@ def _fail(uri: str, detail: str) -> StoreUnavailable:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    return line if len(line) <= 300 else line[:297] + "..."
+    return first_line(str(exc).strip() or type(exc).__name__)
 
 
 def _http(uri: str, timeout: float) -> None:
