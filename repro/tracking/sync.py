@@ -466,6 +466,25 @@ def _taken_up_again(directory: Path) -> list[str]:
     return moved
 
 
+def _take(path: Path, options: _Options) -> RunSync | None:
+    """Sync one pending journal under the per-journal sync lock (None: retired meanwhile)."""
+    lock = path.with_name(path.name.removesuffix(".jsonl") + ".lock")
+    with jr.exclusive(lock, blocking=False) as acquired:
+        if not acquired:
+            return RunSync(path.stem, path, "busy", message="another sync holds it")
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except FileNotFoundError:  # retired by a sync that just finished
+            return None
+        try:
+            return _sync_one(path, options, fd)
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                if not path.exists():
+                    lock.unlink()
+
+
 def sync(
     tracking_uri: str | None = None,
     journal_dir: str | Path | None = None,
@@ -491,22 +510,12 @@ def sync(
     for name in reopened:
         logger.warning("repro: journal %s gained entries after it was retired; syncing it", name)
     for path in jr.journal_files(directory):
-        lock = path.with_name(path.name.removesuffix(".jsonl") + ".lock")
-        with jr.exclusive(lock, blocking=False) as acquired:
-            if not acquired:
-                report.runs.append(
-                    RunSync(path.stem, path, "busy", message="another sync holds it")
-                )
-                continue
-            try:
-                fd = os.open(path, os.O_RDWR)
-            except OSError:  # retired by a sync that just finished
-                continue
-            try:
-                report.runs.append(_sync_one(path, options, fd))
-            finally:
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            if not path.exists():
-                lock.unlink()
+        try:
+            done = _take(path, options)
+        except OSError as exc:  # a journal directory sync may not write (read-only, foreign)
+            done = RunSync(
+                path.stem, path, "error", message=f"cannot sync it here: {exc.strerror or exc}"
+            )
+        if done is not None:
+            report.runs.append(done)
     return report

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from mlflow import MlflowClient
+from support.faults import remount, tmpfs
 
 import repro
 from repro.cli import main
@@ -334,3 +335,21 @@ def test_a_live_writer_holding_its_lock_is_left_alone(tracking_store: str, journ
         writer.close()
     (run,) = repro.sync().runs
     assert run.outcome == "synced" and run.metrics_sent == 10
+
+
+def test_sync_in_a_journal_directory_it_may_not_write(
+    tracking_store: str, tmp_path: Path, capsys
+) -> None:
+    """A side-car with a read-only view of the journals says so per journal, never crashes."""
+    with tmpfs(tmp_path / "ro", "256k") as journal:
+        opening = _open(tracking_store)
+        write(journal, opening, _lines([_m(i) for i in range(5)]))
+        remount(journal, "ro")
+        code, _, err = cli(capsys, "sync", "--journal-dir", str(journal))
+        assert code == 1 and "internal error" not in err
+        assert (
+            f"error       {opening['local_id']} (cannot sync it here: Read-only file system)" in err
+        )
+        remount(journal, "rw")
+        code, out, err = cli(capsys, "sync", "--journal-dir", str(journal))
+        assert code == 0 and "[killed] 10 metrics sent" in out, err
