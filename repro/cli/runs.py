@@ -19,13 +19,18 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
     The check column is the ml-reproducibility profile's verdict, stored as a tag when the run
     ended ("—" for runs logged without repro).
 
-    Output is tab-separated text when stdout is not a terminal.
+    Output is tab-separated text when stdout is not a terminal; in it a backslash, tab,
+    newline or carriage return inside a value is written \\\\, \\t, \\n, \\r and other control
+    characters \\xNN, so every run is one line of seven fields. On a terminal the same
+    characters are shown escaped and nothing in a value is read as markup.
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
     from rich.table import Table
+    from rich.text import Text
 
+    from repro.cli._terminal import cell, field
     from repro.tracking.listing import COLUMNS, iter_runs
 
     err = Console(stderr=True)
@@ -49,11 +54,11 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
     if not out.is_terminal:
         click.echo("\t".join(COLUMNS))
         for row in rows:
-            click.echo("\t".join(row.cells_text()))
+            click.echo("\t".join(field(value) for value in row.cells_text()))
         return
     table = Table(title=f"{len(rows)} run{'s' if len(rows) != 1 else ''}")
     for column in COLUMNS:
         table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
-        table.add_row(*row.cells_text())
+        table.add_row(*(Text(cell(value)) for value in row.cells_text()))
     out.print(table)
