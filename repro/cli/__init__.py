@@ -52,7 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         cli.main(args=argv, prog_name="repro", standalone_mode=False)
     except ReproError as exc:
-        click.echo(f"repro: error: {exc}", err=True)
+        from repro.cli._terminal import printable  # data in a message never drives the terminal
+
+        click.echo(f"repro: error: {printable(str(exc))}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("repro: aborted", err=True)

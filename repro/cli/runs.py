@@ -24,14 +24,19 @@ def runs(
     The check column is the ml-reproducibility profile's verdict, stored as a tag when the run
     ended ("—" for runs logged without repro).
 
-    Output is tab-separated text when stdout is not a terminal, JSON with --json; run ids are
-    never wrapped.
+    Output is tab-separated text when stdout is not a terminal; in it a backslash, tab,
+    newline or carriage return inside a value is written \\\\, \\t, \\n, \\r and other control
+    characters \\xNN, so every run is one line of seven fields. On a terminal the same
+    characters are shown escaped and nothing in a value is read as markup; run ids are never
+    wrapped. --json writes a JSON array of runs instead (values as they are).
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
     from rich.table import Table
+    from rich.text import Text
 
+    from repro.cli._terminal import cell, field
     from repro.tracking.listing import COLUMNS, iter_runs
 
     err = Console(stderr=True)
@@ -56,12 +61,13 @@ def runs(
         import json
 
         listed = [dict(zip(COLUMNS, row.cells_text(), strict=True)) for row in rows]
-        click.echo(json.dumps(listed, ensure_ascii=False, indent=2))
+        # ASCII escapes: no control or bidi character from a value reaches the terminal raw
+        click.echo(json.dumps(listed, ensure_ascii=True, indent=2))
         return
     if not out.is_terminal:
         click.echo("\t".join(COLUMNS))
         for row in rows:
-            click.echo("\t".join(row.cells_text()))
+            click.echo("\t".join(field(value) for value in row.cells_text()))
         return
     table = Table(title=f"{len(rows)} run{'s' if len(rows) != 1 else ''}")
     for column in COLUMNS:
@@ -70,5 +76,5 @@ def runs(
         else:
             table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
-        table.add_row(*row.cells_text())
+        table.add_row(*(Text(cell(value)) for value in row.cells_text()))
     out.print(table)

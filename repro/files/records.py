@@ -1,8 +1,19 @@
-"""Reading and writing record files (JSON, YAML) with errors that name file and field."""
+"""Reading and writing record files (JSON, YAML) with errors that name file and field.
+
+Reading is bounded, since a record file may come from anyone: only regular files are read (a
+FIFO or device would block or never end), at most ``MAX_FILE_BYTES``; nesting deeper than
+``MAX_DEPTH`` levels, YAML aliases that would expand the document by more than
+``MAX_ALIAS_EXPANSION`` values (an "alias bomb" of a few KB can stand for billions), recursive
+aliases, and numbers outside what a float or a 4300-digit integer can hold are all errors
+(exit 2) naming the file and, where known, the line.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -15,6 +26,10 @@ from repro.record import Contributors, RunRecord, describe_errors
 
 JSON_SUFFIXES = {".json"}
 YAML_SUFFIXES = {".yaml", ".yml"}
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_ALIAS_EXPANSION = 100_000
+MAX_INT_DIGITS = 4300  # Python's own limit for converting text to int
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -44,6 +59,123 @@ def _no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = F
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _no_duplicates)
 
 
+def _bounded_int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    digits = sum(ch.isdigit() for ch in str(node.value))
+    if digits > MAX_INT_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {digits} digits is out of range", node.start_mark
+        )
+    return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+
+def _bounded_float(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    value = yaml.SafeLoader.construct_yaml_float(loader, node)
+    text = str(node.value).lower().lstrip("+-")
+    if math.isinf(value) and text not in (".inf",):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the number {node.value} is out of range for a float", node.start_mark
+        )
+    return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _bounded_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:float", _bounded_float)
+
+
+class _LimitError(ValueError):
+    """A document over a size limit (see the module docstring)."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _check_yaml_nodes(root: yaml.Node) -> None:
+    """Refuse recursive aliases, nesting deeper than MAX_DEPTH and alias expansion beyond
+    MAX_ALIAS_EXPANSION, counting each node once per time it would be expanded."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    unique = 0
+    # iterative post-order walk; a node seen on the current path again is a recursive alias
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    on_path: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
+            if depths[key] > MAX_DEPTH:
+                raise _LimitError(
+                    f"nesting deeper than {MAX_DEPTH} levels", node.start_mark.line + 1
+                )
+            if sizes[key] - unique > MAX_ALIAS_EXPANSION:
+                raise _LimitError(
+                    f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} extra values "
+                    "(an alias bomb?)",
+                    node.start_mark.line + 1,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise _LimitError(
+                "a recursive YAML alias (a value that contains itself)", node.start_mark.line + 1
+            )
+        unique += 1
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _load_yaml(text: str) -> Any:
+    loader = _StrictLoader(text)  # a SafeLoader subclass
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_nodes(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _json_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise _LimitError(f"an integer of {len(text.lstrip('-'))} digits is out of range")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _LimitError(f"the number {text[:40]} is out of range for a float")
+    return value
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (iteratively: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _LimitError(f"nesting deeper than {MAX_DEPTH} levels")
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value)
+
+
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in JSON_SUFFIXES:
@@ -57,8 +189,16 @@ def parse_text(text: str, fmt: str, source: str) -> Any:
     """Parse JSON or YAML text; a syntax error names the file, line and column."""
     try:
         if fmt == "json":
-            return json.loads(text)
-        return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+            data = json.loads(text, parse_int=_json_int, parse_float=_json_float)
+        else:
+            data = _load_yaml(text)
+        _check_depth(data)
+        return data
+    except _LimitError as exc:
+        where = f" at line {exc.line}" if exc.line else ""
+        raise UsageError(f"{source}: refused{where}: {exc}") from None
+    except RecursionError:
+        raise UsageError(f"{source}: refused: nesting deeper than {MAX_DEPTH} levels") from None
     except json.JSONDecodeError as exc:
         raise UsageError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -70,18 +210,65 @@ def parse_text(text: str, fmt: str, source: str) -> Any:
         raise UsageError(f"{source}: not valid YAML{where}: {problem}") from None
 
 
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _special(mode: int) -> str | None:
+    """What a non-regular file is, in words; None for a regular file."""
+    for test, words in _KINDS:
+        if test(mode):
+            return words
+    return None if stat.S_ISREG(mode) else "not a regular file"
+
+
+def read_bytes(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; anything else is an exit-2 error
+    (a FIFO or device is refused without blocking on it)."""
+    file = Path(path)
+    try:
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise UsageError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{file}: is a directory, not a record file") from None
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        kind = _special(info.st_mode)
+        if kind is not None:
+            raise UsageError(f"{file}: is {kind}, not a record file; refused")
+        if info.st_size > limit:
+            raise UsageError(
+                f"{file}: {info.st_size:,} bytes is larger than the {limit:,}-byte limit for "
+                "record files"
+            )
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise UsageError(f"{file}: larger than the {limit:,}-byte limit for record files")
+    return data
+
+
 def read_data(path: str | Path) -> Any:
     """The parsed content of a JSON or YAML file (exit-2 errors when unreadable)."""
     file = Path(path)
     fmt = _format_of(file)
+    data = read_bytes(file)
     try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such file") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{file}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"{file}: cannot read: {exc.strerror}") from None
     return parse_text(text, fmt, str(file))
 
 

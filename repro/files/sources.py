@@ -34,14 +34,17 @@ _stdin_read = False
 def read_stdin() -> Any:
     """The JSON or YAML document on standard input (JSON when it starts with ``{`` or ``[``),
     parsed; it can be read once per command (a second ``-`` is a usage error)."""
-    from repro.files.records import parse_text
+    from repro.files.records import MAX_FILE_BYTES, parse_text
 
     global _stdin_read
     if _stdin_read:
         raise UsageError("standard input (-) can be given as one SOURCE only")
     _stdin_read = True
+    raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsageError(f"{STDIN_NAME}: larger than {MAX_FILE_BYTES:,} bytes; not read")
     try:
-        text = sys.stdin.read()
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{STDIN_NAME}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():

@@ -28,7 +28,7 @@ def log_record(
     from mlflow.entities import Metric
 
     uri = resolve_uri(tracking_uri)
-    client = open_client(uri)
+    client = open_client(uri, create=True)
     name = experiment or record.run.experiment or DEFAULT_EXPERIMENT
     try:
         run_id = create_mlflow_run(client, record, name, None)

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from repro.errors import InvalidInputError
 from repro.record import Metric, RecordWarning, RunRecord, RunStatus
 from repro.tracking import journal as jr
-from repro.tracking.flatten import RECORD_ARTIFACT, check_metric_key, result_metric_key, valid_key
+from repro.tracking._values import checked_metrics, checked_step
+from repro.tracking.flatten import RECORD_ARTIFACT, result_metric_key, valid_key
 from repro.tracking.operations import (
     DEFAULT_EXPERIMENT,
     create_mlflow_run,
@@ -38,7 +39,7 @@ from repro.tracking.operations import (
     store_final,
     upload_artifact,
 )
-from repro.tracking.store import open_client, resolve_uri, with_retries
+from repro.tracking.store import open_client, public_uri, resolve_uri, scrub, with_retries
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -50,7 +51,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("repro.tracking")
 
-FLUSH_TIMEOUT_S = 120.0
+FLUSH_TIMEOUT_S = 120.0  # the longest an exit waits for the store while it keeps accepting
+STALL_TIMEOUT_S = 60.0  # ... and while it accepts nothing (a hung server)
+NOTICE_AFTER_S = 5.0  # an exit that waits longer than this says so
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,15 @@ class TrackedRun:
         tb: types.TracebackType | None,
     ) -> bool:
         self._restore_signals()
-        self._finish(self._status_for(exc))
+        try:
+            self._finish(self._status_for(exc))
+        except Exception as error:  # tracking never takes the training down
+            logger.warning(
+                "repro: run %s did not end cleanly (%s); `repro sync` finishes it from %s",
+                self.run_id,
+                scrub(f"{type(error).__name__}: {error}", self.tracking_uri),
+                self.journal_path,
+            )
         return False
 
     def _start(self) -> None:
@@ -153,19 +164,20 @@ class TrackedRun:
             self._continue_previous()
         if self.capture:
             self._capture()
-        self._journal = jr.JournalWriter(self.journal_path)
-        self._journal.append(
+        self._make_encodable()
+        self._journal = jr.JournalWriter(
+            self.journal_path,
             {
                 "t": "open",
                 "v": jr.JOURNAL_VERSION,
                 "local_id": self.local_id,
                 "run_id": None,
-                "uri": self.tracking_uri,
+                "uri": public_uri(self.tracking_uri),  # credentials stay in memory only
                 "experiment": self.experiment,
                 "ts": jr.now_ms(),
-                "record": record.to_dict(),
+                "record": self.record.to_dict(),
                 **jr.owner_identity(),
-            }
+            },
         )
         self._connect()
         self._install_signals()
@@ -190,6 +202,23 @@ class TrackedRun:
                 self.record.provenance = provenance
         except Exception as exc:
             logger.warning("repro: environment/provenance capture failed: %s", exc)
+
+    def _make_encodable(self) -> None:
+        """Replace text that cannot be written as UTF-8 (undecodable bytes in ``sys.argv`` or a
+        path, lone surrogates) by its escapes, and say where: never an error at start."""
+        from repro.tracking._strings import clean
+
+        data, changed = clean(self.record.to_dict())
+        if changed:
+            cleaned = RunRecord.model_validate(data)
+            for name in type(cleaned).model_fields:  # in place: others hold this record
+                setattr(self.record, name, getattr(cleaned, name))
+            logger.warning(
+                "repro: %d value(s) held text that cannot be written as UTF-8 (%s); recorded "
+                "with the undecodable bytes escaped as \\xNN",
+                len(changed),
+                ", ".join(changed[:5]) + (", ..." if len(changed) > 5 else ""),
+            )
 
     def _store_diff(self) -> None:
         """Log the uncommitted diff as the artifact ``repro/git.diff``."""
@@ -247,25 +276,35 @@ class TrackedRun:
             self._connect_resumed()
             return
         try:
-            client = open_client(self.tracking_uri)
+            client = open_client(self.tracking_uri, create=True)
             run_id = with_retries(
                 lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
                 attempts=3,
             )
         except InvalidInputError:  # e.g. a deleted experiment: sync could not fix it either
-            self._journal.close()
-            self.journal_path.unlink(missing_ok=True)
+            self._journal.discard()
             raise
         except Exception as exc:
-            self.offline_reason = str(exc).strip().splitlines()[0]
+            detail = getattr(exc, "detail", None)
+            if not detail:
+                text = str(exc).strip()
+                detail = text.splitlines()[0] if text else type(exc).__name__
+            self.offline_reason = scrub(detail, self.tracking_uri)
             logger.warning(
                 "repro: tracking store %s unavailable (%s); run %s is journaled to %s; "
                 "run `repro sync` later",
-                self.tracking_uri,
+                public_uri(self.tracking_uri),
                 self.offline_reason,
                 self.local_id,
                 self.journal_path,
             )
+            if not self._journal.exists:
+                logger.warning(
+                    "repro: run %s can be neither journaled nor sent: what it logs is lost "
+                    "unless the journal directory %s becomes writable during the run",
+                    self.local_id,
+                    self.journal_dir,
+                )
             return
         self._journal.append({"t": "bind", "run_id": run_id, "ts": jr.now_ms()})
         self._client, self.run_id, self.online = client, run_id, True
@@ -274,10 +313,14 @@ class TrackedRun:
             client.log_text(run_id, self.record.to_json(), RECORD_ARTIFACT)
             self._journal.append({"t": "setup", "ts": jr.now_ms()})
         except Exception as exc:
-            logger.warning("repro: could not log params of run %s (%s); sync will", run_id, exc)
+            logger.warning(
+                "repro: could not log params of run %s (%s); sync will",
+                run_id,
+                scrub(str(exc), self.tracking_uri),
+            )
         from repro.tracking.sender import Sender
 
-        self._sender = Sender(client, run_id, self._journal)
+        self._sender = Sender(client, run_id, self._journal, uri=self.tracking_uri)
         self._sender.start()
 
     def _connect_resumed(self) -> None:
@@ -302,14 +345,16 @@ class TrackedRun:
 
     def log_metrics(self, metrics: Mapping[str, float], step: int | None = None) -> None:
         """Record metric values at ``step`` (default: the number of earlier calls). Journaled at
-        once and sent in the background; never waits on the network."""
+        once and sent in the background; never waits on the network.
+
+        Names, values and the step are checked here (names MLflow accepts, numbers, a 64-bit
+        step): a bad one raises ``ValueError``/``TypeError`` and nothing of the call is kept.
+        A journal that cannot be written (disk full) never raises: see
+        :mod:`repro.tracking.journal`.
+        """
         began = time.perf_counter()
-        values: dict[str, float] = {}
-        for key, value in metrics.items():
-            if key not in self._valid_keys:
-                check_metric_key(key)
-                self._valid_keys.add(key)
-            values[key] = float(value)
+        values = checked_metrics(metrics, self._valid_keys)
+        checked = None if step is None else checked_step(step)
         flow = self._flow
         if flow is not None and len(flow.snapshots) != self._flow_seen:
             self._flow_seen = len(flow.snapshots)
@@ -320,7 +365,7 @@ class TrackedRun:
             self._ensure_active()
             index = self._next_index
             self._next_index += 1
-            step = self._step_base + index if step is None else int(step)
+            step = self._step_base + index if checked is None else checked
             if self._logged_upto:  # resumed: points an earlier attempt logged stay its own
                 values = {k: v for k, v in values.items() if step > self._logged_upto.get(k, -1)}
             timestamp = jr.now_ms()
@@ -386,8 +431,10 @@ class TrackedRun:
             self._artifacts += 1
             self._unsent_artifacts.add(number)
         if self.online and self._client is not None and not self._sender_gave_up():
+            # An upload in flight names no source: sync only ever uploads copies kept under
+            # the journal directory.
             self._journal.append(
-                {"t": "artifact", "n": number, "src": str(src.absolute()), "dest": artifact_path}
+                {"t": "artifact", "n": number, "name": src.name, "dest": artifact_path}
             )
             try:
                 upload_artifact(self._client, self.run_id, src, artifact_path)
@@ -395,10 +442,33 @@ class TrackedRun:
                 self._unsent_artifacts.discard(number)
                 return
             except Exception as exc:
-                logger.warning("repro: artifact %s not uploaded (%s); kept for sync", src, exc)
-        copy = self._journal_copy(src, number)
+                logger.warning(
+                    "repro: artifact %s not uploaded (%s); kept for sync",
+                    src,
+                    scrub(str(exc), self.tracking_uri),
+                )
+        try:
+            copy = self._journal_copy(src, number)
+        except OSError as exc:
+            logger.warning(
+                "repro: artifact %s could not be kept for `repro sync` (%s); it is not stored "
+                "with run %s",
+                src,
+                exc.strerror or exc,
+                self.run_id,
+            )
+            self._journal.append(
+                {"t": "artifact", "n": number, "name": src.name, "dest": artifact_path}
+            )
+            return
         self._journal.append(
-            {"t": "artifact", "n": number, "src": str(copy), "dest": artifact_path}
+            {
+                "t": "artifact",
+                "n": number,
+                "src": str(copy),
+                "name": src.name,
+                "dest": artifact_path,
+            }
         )
 
     def _journal_copy(self, src: Path, number: int) -> Path:
@@ -501,31 +571,60 @@ class TrackedRun:
         if record.provenance is not None and record.provenance.wall_time_s is None:
             wall = max(0.0, (ended - (record.run.started or ended)).total_seconds())
             record.provenance.wall_time_s = wall
-        assert self._journal is not None
-        self._journal.append(
-            {"t": "close", "ts": jr.now_ms(), "status": str(status), "record": record.to_dict()}
+        self._make_encodable()
+        journal = self._journal
+        assert journal is not None
+        journal.append(
+            {
+                "t": "close",
+                "ts": jr.now_ms(),
+                "status": str(status),
+                "record": self.record.to_dict(),
+            }
         )
-        self._journal.fsync()
-        delivered = self._deliver()
-        self._journal.close()
+        journal.fsync()
+        interrupted = False
+        try:
+            delivered = self._deliver()
+        except KeyboardInterrupt:
+            delivered, interrupted = False, True
+            logger.warning(
+                "repro: run %s: stopped waiting for the tracking store; `repro sync` sends the "
+                "rest from %s",
+                self.run_id,
+                self.journal_path,
+            )
         if delivered:
-            try:
-                jr.retire(self.journal_path)
-            except OSError as exc:
-                logger.warning("repro: could not retire journal %s: %s", self.journal_path, exc)
+            journal.retire()  # still holding the journal's lock
+        waiting = journal.backlog + journal.dropped
+        problem = journal.problem
+        journaled = journal.close()
+        if not journaled and not delivered:
+            logger.warning(
+                "repro: run %s: %d journal entries could not be written to %s (%s) and did not "
+                "reach MLflow; they are lost",
+                self.run_id,
+                waiting,
+                self.journal_path,
+                problem or "the journal could not be written",
+            )
+        if interrupted:
+            raise KeyboardInterrupt
 
     def _deliver(self) -> bool:
         """Flush metrics, then store the final record and status; True when all is in MLflow."""
         if not self.online or self._client is None or self._sender is None:
             return False
-        flushed = self._sender.flush(self.flush_timeout)
-        self._sender.stop(timeout=5.0)
+        flushed = self._wait_for_sender()
+        self._sender.stop(timeout=5.0 if flushed else 1.0)
         if not flushed:
             logger.warning(
                 "repro: run %s: metrics not all delivered (%s); the run stays RUNNING in MLflow "
                 "until `repro sync` replays %s",
                 self.run_id,
-                self._sender.error or "timed out",
+                scrub(
+                    self._sender.error or "the tracking store stopped answering", self.tracking_uri
+                ),
                 self.journal_path,
             )
             return False
@@ -541,12 +640,45 @@ class TrackedRun:
             with_retries(lambda: store_final(self._client, self.run_id, self.record), attempts=3)
         except Exception as exc:
             logger.warning(
-                "repro: run %s: final record not stored (%s); sync will", self.run_id, exc
+                "repro: run %s: final record not stored (%s); sync will",
+                self.run_id,
+                scrub(str(exc), self.tracking_uri),
             )
             return False
         assert self._journal is not None
         self._journal.append({"t": "done", "ts": jr.now_ms()})
         return True
+
+    def _wait_for_sender(self) -> bool:
+        """Wait until the sender has delivered everything: as long as the store keeps
+        accepting (up to ``flush_timeout``), at most ``STALL_TIMEOUT_S`` without progress, and
+        saying so when it takes longer than ``NOTICE_AFTER_S``."""
+        sender = self._sender
+        assert sender is not None
+        began = time.monotonic()
+        last_progress, last_acked = began, sender.acked
+        told = False
+        while True:
+            if sender.flush(timeout=0.25):
+                return True
+            if sender.gave_up:
+                return False
+            now = time.monotonic()
+            if sender.acked != last_acked:
+                last_acked, last_progress = sender.acked, now
+            if not told and now - began >= NOTICE_AFTER_S:
+                told = True
+                logger.warning(
+                    "repro: run %s: waiting for the tracking store at %s to accept %d logged "
+                    "step(s) (at most %.0f s without progress; Ctrl-C stops waiting; nothing is "
+                    "lost: `repro sync` sends what is left)",
+                    self.run_id,
+                    public_uri(self.tracking_uri),
+                    sender.waiting,
+                    STALL_TIMEOUT_S,
+                )
+            if now >= min(began + self.flush_timeout, last_progress + STALL_TIMEOUT_S):
+                return False
 
     def _attach_diagnostics(self) -> None:
         if self._flow is None and self._clip is None:

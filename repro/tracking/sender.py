@@ -87,9 +87,11 @@ class Sender(threading.Thread):
         interval: float = 0.5,
         send_every: float | None = None,
         attempts: int = SEND_ATTEMPTS,
+        uri: str | None = None,
     ) -> None:
         super().__init__(name=f"repro-sender-{run_id[:8]}", daemon=True)
         self.client = client
+        self.uri = uri  # for scrubbing credentials out of error messages
         self.run_id = run_id
         self.journal = journal
         self.interval = interval
@@ -122,6 +124,16 @@ class Sender(threading.Thread):
         self._submitted_metrics += len(entry[3])
         if self._submitted_metrics - self._taken_metrics >= MAX_METRICS_PER_BATCH:
             self._wake.set()
+
+    @property
+    def acked(self) -> int:
+        """The highest entry index delivered so far (-1 before the first)."""
+        return self._acked
+
+    @property
+    def waiting(self) -> int:
+        """Entries submitted but not yet delivered."""
+        return max(0, self._submitted - self._acked)
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted is acknowledged; False on give-up or timeout."""
@@ -190,7 +202,11 @@ class Sender(threading.Thread):
                 should_stop=lambda: self._abandon,
             )
         except Exception as exc:
-            self.error = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"
+            from repro.tracking.store import scrub
+
+            text = str(exc).strip()
+            first = text.splitlines()[0][:300] if text else ""
+            self.error = scrub(f"{type(exc).__name__}: {first}", self.uri)
             logger.warning(
                 "repro: could not send metrics of run %s (%s); they stay in the journal %s; "
                 "run `repro sync` when the tracking store is back",

@@ -1,25 +1,60 @@
 """MLflow clients: tracking-URI resolution, reachability, error translation, safe SQLite creation.
 
 The only place (with the rest of ``repro.tracking``) that imports mlflow. MLflow's HTTP client
-retries a refused connection for minutes by default; durability here comes from the journal, not
-from retrying inside a training step, so unless you set them yourself this module lowers
-``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` (to 0), ``MLFLOW_HTTP_REQUEST_TIMEOUT`` (to 30 s) for the
-process and retries with its own bounded backoff instead (:func:`with_retries`).
+retries a refused connection for minutes by default, and its SQL stores retry an unreachable
+database for 100 s while logging each attempt with the URI; durability here comes from the
+journal, not from retrying inside a training step. So unless you set them yourself this module
+lowers ``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` (to 0) and ``MLFLOW_HTTP_REQUEST_TIMEOUT`` (to 30 s),
+checks that a store answers (:mod:`repro.tracking._reach`, a few seconds at most, once) before
+MLflow opens it, and retries with its own bounded backoff (:func:`with_retries`).
+
+Credentials never leave the process: a URI is shown, journaled and compared in its
+credential-free form (:func:`public_uri`), and every message is scrubbed of the password.
 """
 
 from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from repro.errors import InvalidInputError, UsageError
+from repro.tracking._uris import (
+    SQLITE_PREFIX,
+    StoreUnavailable,
+    first_line,
+    is_http,
+    local_store_path,
+    normalize_uri,
+    public_uri,
+    reason,
+    same_store,
+    scrub,
+    sqlite_path,
+    unreachable,
+    unreachable_message,
+)
 from repro.tracking.journal import exclusive
+
+__all__ = [
+    "SQLITE_PREFIX",
+    "StoreUnavailable",
+    "is_http",
+    "local_store_path",
+    "normalize_uri",
+    "open_client",
+    "public_uri",
+    "resolve_uri",
+    "same_store",
+    "scrub",
+    "sqlite_path",
+    "translate",
+    "unreachable",
+    "unreachable_message",
+    "with_retries",
+]
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
@@ -28,13 +63,6 @@ T = TypeVar("T")
 
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
-
-PROBE_TIMEOUT_S = 3.0
-SQLITE_PREFIX = "sqlite:///"
-
-
-class StoreUnavailable(UsageError):
-    """The tracking store cannot be reached (exit 2); the message names the URI."""
 
 
 def resolve_uri(tracking_uri: str | None = None) -> str:
@@ -47,55 +75,25 @@ def resolve_uri(tracking_uri: str | None = None) -> str:
     return normalize_uri(tracking_uri)
 
 
-def normalize_uri(uri: str) -> str:
-    """One spelling per store: absolute SQLite paths, no trailing slash on HTTP URIs."""
-    if uri.startswith(SQLITE_PREFIX):
-        path = unquote(uri[len(SQLITE_PREFIX) :].split("?", 1)[0])
-        if path and path != ":memory:" and not path.startswith("/"):
-            return SQLITE_PREFIX + str(Path(path).absolute())
-        return uri
-    if uri.startswith(("http://", "https://")):
-        return uri.rstrip("/")
-    return uri
+def open_client(uri: str, *, create: bool = False, check: bool = True) -> MlflowClient:
+    """An MlflowClient for ``uri``.
 
+    With ``check``, a store that does not answer within a few seconds raises
+    :class:`StoreUnavailable` (once, without credentials); without ``create`` a local store
+    (SQLite file, file store) that does not exist yet is an error instead of being created, so
+    read-only commands never leave files behind. The first use of a SQLite store creates it
+    under a file lock beside it, because MLflow's migrations race when processes create it
+    at once.
+    """
+    from repro.tracking._reach import check_reachable
 
-def sqlite_path(uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI, None for other stores."""
-    if not uri.startswith(SQLITE_PREFIX):
-        return None
-    path = unquote(uri[len(SQLITE_PREFIX) :].split("?", 1)[0])
-    return None if not path or path == ":memory:" else Path(path)
-
-
-def is_http(uri: str) -> bool:
-    return urlsplit(uri).scheme in ("http", "https")
-
-
-def probe(uri: str, timeout: float = PROBE_TIMEOUT_S) -> bool:
-    """Whether an HTTP tracking server answers at all (any HTTP status counts); True for
-    non-HTTP stores, which are checked when opened."""
-    if not is_http(uri):
-        return True
-    try:
-        with urllib.request.urlopen(f"{uri}/health", timeout=timeout):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answered, e.g. a proxy without /health
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def open_client(uri: str, *, check: bool = True) -> MlflowClient:
-    """An MlflowClient for ``uri``. For SQLite, the first use creates the database under a file
-    lock beside it, because MLflow's migrations race when processes create it at once.
-    With ``check``, an unreachable store raises :class:`StoreUnavailable`."""
+    if check:
+        check_reachable(uri, create=create)
     from mlflow import MlflowClient
 
-    if check and not probe(uri):
-        raise StoreUnavailable(unreachable_message(uri))
     db = sqlite_path(uri)
     try:
-        if db is not None:
+        if db is not None and create:
             db.parent.mkdir(parents=True, exist_ok=True)
             with exclusive(db.with_name(db.name + ".lock")):
                 client = MlflowClient(tracking_uri=uri)  # may create/migrate the schema
@@ -109,39 +107,40 @@ def open_client(uri: str, *, check: bool = True) -> MlflowClient:
     return client
 
 
-def unreachable_message(uri: str, detail: str | None = None) -> str:
-    tail = f" ({detail})" if detail else ""
-    return (
-        f"cannot reach the MLflow tracking store at {uri}{tail}; start the server or pass "
-        "another --tracking-uri / MLFLOW_TRACKING_URI"
-    )
-
-
 def is_not_found(exc: BaseException) -> bool:
     """Whether an MLflow error says the run/experiment/artifact does not exist."""
     code = getattr(exc, "error_code", None)
     return code in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND") or "not found" in str(exc).lower()
 
 
+def _unsupported_scheme(exc: BaseException) -> bool:
+    text = str(exc)
+    return "Unsupported" in type(exc).__name__ or (
+        "unsupported URI" in text or "Could not find a registered" in text
+    )
+
+
 def translate(exc: BaseException, uri: str) -> Exception:
-    """An MLflow/connection error as a ReproError a user can act on."""
+    """An MLflow/connection error as a ReproError a user can act on, free of credentials."""
     from mlflow.exceptions import MlflowException
 
     if isinstance(exc, InvalidInputError | UsageError):
         return exc
+    if _unsupported_scheme(exc):
+        scheme = urlsplit(uri).scheme or "(none)"
+        return UsageError(
+            f"{public_uri(uri)}: MLflow has no tracking store for the URI scheme {scheme!r}; "
+            "use http(s)://, sqlite:///, postgresql://, mysql://, mssql://, file:// or a path"
+        )
     if isinstance(exc, MlflowException):
+        message = scrub(exc.message, uri)
         if is_not_found(exc):
-            return InvalidInputError(f"{uri}: {exc.message}")
+            return InvalidInputError(f"{public_uri(uri)}: {message}")
         code = getattr(exc, "error_code", "")
         if code == "INVALID_PARAMETER_VALUE":
-            return InvalidInputError(f"{uri}: {exc.message}")
-        return StoreUnavailable(unreachable_message(uri, _first_line(exc.message)))
-    return StoreUnavailable(unreachable_message(uri, _first_line(f"{type(exc).__name__}: {exc}")))
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else text
-    return line if len(line) <= 300 else line[:297] + "..."
+            return InvalidInputError(f"{public_uri(uri)}: {message}")
+        return unreachable(uri, reason(exc) if "API request" in message else first_line(message))
+    return unreachable(uri, reason(exc))
 
 
 def with_retries(

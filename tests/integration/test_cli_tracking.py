@@ -118,7 +118,9 @@ def test_sync_command_reports_and_exits(tmp_path: Path, capsys, monkeypatch) -> 
     record = repro.RunRecord.model_validate({"run": {"name": "offline"}})
     with repro.track(record, tracking_uri=uri, capture=False) as run:
         run.log_metrics({"loss": 1.0}, step=0)
-    code, _, err = cli(capsys, "sync")
+    code, out, _ = cli(capsys, "sync")  # pointed at the default store: not this journal's
+    assert code == 0 and f"other-uri   {run.run_id}" in out and uri in out
+    code, _, err = cli(capsys, "sync", "--tracking-uri", uri)
     assert code == 2 and uri in err and run.run_id in err
 
 

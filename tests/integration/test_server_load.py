@@ -60,7 +60,15 @@ def test_eight_concurrent_writers_lose_and_duplicate_nothing(
 
     journal = project / ".repro" / "journal"
     pending = sorted(p.name for p in journal.glob("local-*.jsonl"))
-    assert not pending, f"{len(pending)} runs were not fully delivered live: {pending[:5]}"
+    said = [
+        line
+        for _, err in outputs
+        for line in err.splitlines()
+        if "repro:" in line and "waiting for" not in line
+    ]
+    assert not pending, f"{len(pending)} runs were not fully delivered live: {pending[:5]}\n" + (
+        "\n".join(said[:10])
+    )
 
     client = MlflowClient(server.url)
     experiment = client.get_experiment_by_name("load")
