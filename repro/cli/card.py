@@ -42,29 +42,35 @@ def card(
     output: str | None,
     tracking_uri: str | None,
 ) -> None:
-    """Write the model card of SOURCE (a record file, runs:/<id> or a run id).
+    """Write the model card of SOURCE (a record file, - for standard input, runs:/<id> or a
+    run id).
 
     From an MLflow run, the HTML card plots the run's metric history and is also logged on
     the run as repro/model_card.html, so the MLflow UI shows it.
     """
+    from repro.cli.progress import spinner
     from repro.files.sources import load_source, run_id_of
     from repro.rendering.api import render
     from repro.rendering.registry import formats_of
 
     output_format = formats_of("card")[fmt]
-    record = load_source(source, tracking_uri)
     run_id = run_id_of(source)
+    with spinner(f"reading {source}"):
+        record = load_source(source, tracking_uri)
     options: dict[str, object] = {}
     if output_format.takes("credit_style"):
         options["credit_style"] = credit_style
     if output_format.takes("history") and run_id is not None:
         from repro.tracking.history import metric_history
 
-        options["history"] = metric_history(run_id, tracking_uri)
-    text = render(record, output_format.name, template_dir=template_dir, **options)
+        with spinner("reading the run's metric history"):
+            options["history"] = metric_history(run_id, tracking_uri)
+    with spinner(f"writing the {fmt} card"):
+        text = render(record, output_format.name, template_dir=template_dir, **options)
     write_output(text, output)
     if output_format.suffix == ".html" and run_id is not None and not no_log_artifact:
         from repro.tracking.history import log_card_artifact
 
-        path = log_card_artifact(run_id, text, tracking_uri)
+        with spinner("storing the card on the run"):
+            path = log_card_artifact(run_id, text, tracking_uri)
         click.echo(f"repro: card logged on run {run_id} as {path}", err=True)

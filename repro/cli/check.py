@@ -28,14 +28,19 @@ def check(
     tracking_uri: str | None,
     output: str | None,
 ) -> None:
-    """Check records or runs against a reporting standard; exit 1 when a requirement is unmet."""
+    """Check records or runs (a SOURCE of - reads standard input) against a reporting
+    standard; exit 1 when a requirement is unmet."""
     from repro.checks import check as run_check
+    from repro.cli.progress import each
     from repro.files.sources import load_source
     from repro.rendering.api import render
     from repro.rendering.registry import formats_of
 
     output_format = formats_of("check")[fmt]
-    records = [load_source(source, tracking_uri) for source in sources]
+    records = [
+        load_source(source, tracking_uri)
+        for source in each(sources, "reading records", total=len(sources))
+    ]
     report = run_check(records, profile, names=list(sources))
     options = {"files": {s: s for s in sources}} if output_format.takes("files") else {}
     write_output(render(report, output_format.name, **options), output)

@@ -12,12 +12,13 @@ from repro.cli.options import tracking_uri_option
 @click.option("--experiment", default=None, help="Experiment name (default: the record's).")
 @tracking_uri_option
 def log(file: str, experiment: str | None, tracking_uri: str | None) -> None:
-    """Log the record FILE (.json, .yaml) as a run with its params, tags, results and record.
+    """Log the record FILE (.json, .yaml; - reads standard input) as a run with its params,
+    tags, results and record.
 
     Exit 1 when the record is invalid, 2 when it cannot be read or the store is unreachable.
     """
-    from repro.files.records import load_record
+    from repro.files.sources import load_record_file
     from repro.tracking.logfile import log_record
 
-    record = load_record(file)
+    record = load_record_file(file)
     click.echo(log_record(record, experiment=experiment, tracking_uri=tracking_uri))

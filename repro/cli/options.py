@@ -30,8 +30,26 @@ tracking_uri_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.
 )
 
 
-def write_output(text: str | bytes, output: str | None) -> None:
-    """Send command output to stdout, or atomically to ``output``."""
+bom_option: Callable[[Callable[..., Any]], Callable[..., Any]] = click.option(
+    "--bom",
+    is_flag=True,
+    help="csv: start the file with a UTF-8 byte-order mark, so Excel reads it as UTF-8.",
+)
+
+BOM = "\ufeff"
+
+
+def check_bom(bom: bool, output_format: Any) -> None:
+    """A usage error for ``--bom`` with a format that is not CSV."""
+    if bom and output_format.media_type != "text/csv":
+        raise click.UsageError(f"--bom applies to CSV output, not {output_format.name}")
+
+
+def write_output(text: str | bytes, output: str | None, *, bom: bool = False) -> None:
+    """Send command output to stdout, or atomically to ``output``; ``bom`` prefixes a UTF-8
+    byte-order mark (a CSV for Excel)."""
+    if bom and isinstance(text, str) and not text.startswith(BOM):
+        text = BOM + text
     if output is None:
         if isinstance(text, bytes):
             click.get_binary_stream("stdout").write(text)

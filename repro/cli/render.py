@@ -74,8 +74,9 @@ def render(
     output: str | None,
     tracking_uri: str | None,
 ) -> None:
-    """Render SOURCE (record files, contributors files or MLflow runs) in any registered
-    format, including those other packages add through the repro.formats entry point group."""
+    """Render SOURCE (record files, contributors files, - for standard input, or MLflow runs)
+    in any registered format, including those other packages add through the repro.formats
+    entry point group."""
     from repro.errors import UsageError
     from repro.files.sources import load_contributors_source, load_source, run_id_of
     from repro.record import Contributors, RunRecord

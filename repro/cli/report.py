@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 import click
 
 from repro.cli.formats import RegistryChoice, RegistryOption
-from repro.cli.options import output_option, tracking_uri_option, write_output
+from repro.cli.options import (
+    bom_option,
+    check_bom,
+    output_option,
+    tracking_uri_option,
+    write_output,
+)
 
 if TYPE_CHECKING:
     from repro.record import RunRecord
@@ -90,6 +96,27 @@ def _format_help() -> str:
     help="Confidence level of the intervals.",
 )
 @click.option("--caption", default=None, help="Table caption.")
+@click.option(
+    "--label",
+    default=None,
+    metavar="KEY",
+    help="LaTeX \\label of the table (default: tab:results, tab:hparams).",
+)
+@click.option(
+    "--rows",
+    "rows",
+    multiple=True,
+    metavar="NAME",
+    help="hparams: only these rows or groups, by label (repeatable or comma-separated), "
+    "e.g. --rows Architecture --rows 'Learning rate'.",
+)
+@click.option(
+    "--interval",
+    type=click.Choice(["t", "bootstrap"]),
+    default=None,
+    help="results: Student-t interval of the mean (default) or a percentile bootstrap.",
+)
+@bom_option
 @click.option("--no-cache", is_flag=True, help="Read every MLflow run's record afresh.")
 @tracking_uri_option
 @output_option
@@ -102,6 +129,10 @@ def report(
     metric: str | None,
     level: float,
     caption: str | None,
+    label: str | None,
+    rows: tuple[str, ...],
+    interval: str | None,
+    bom: bool,
     no_cache: bool,
     tracking_uri: str | None,
     output: str | None,
@@ -120,6 +151,15 @@ def report(
     output_format = formats[fmt]
     if metric and table != "expected-max" and not output_format.takes("metric"):
         raise UsageError("--metric applies to --table expected-max")
+    for flag, value, option in (
+        ("--rows", rows, "rows"),
+        ("--interval", interval, "interval"),
+        ("--label", label, "label"),
+    ):
+        if value and not output_format.takes(option):
+            raise UsageError(f"{flag} does not apply to --table {table} --format {fmt}")
+    check_bom(bom, output_format)
+    chosen_rows = [r for given in rows for r in given.split(",")] or None
     records = _records(sources, experiments, tracking_uri, use_cache=not no_cache)
     by_group = list(group_by) or None
     if table == "expected-max":  # the search's curves, computed while the records stream in
@@ -133,12 +173,20 @@ def report(
         results = aggregate(records, group_by=by_group)
         if not results.groups:
             raise UsageError("no runs to report")
-        text = render(results, output_format.name, level=level, caption=caption)
+        extra = {k: v for k, v in (("label", label), ("interval", interval)) if v is not None}
+        text = render(results, output_format.name, level=level, caption=caption, **extra)
     else:  # any other table, built-in or registered: the records themselves, and its options
-        given = {"group_by": by_group, "level": level, "caption": caption, "metric": metric}
+        given = {
+            "group_by": by_group,
+            "level": level,
+            "caption": caption,
+            "metric": metric,
+            "label": label,
+            "rows": chosen_rows,
+        }
         options = {k: v for k, v in given.items() if v is not None and output_format.takes(k)}
         text = render(list(records), output_format.name, **options)
-    write_output(text, output)
+    write_output(text, output, bom=bom)
 
 
 def _records(
@@ -172,7 +220,10 @@ def _records(
                 err=True,
             )
 
-    for source in sources:
+    from repro.cli.progress import each
+
+    files = sum(1 for s in sources if run_id_of(s) is None)
+    for source in each(sources, "reading records", total=len(sources) if files > 1 else 1):
         run_id = run_id_of(source)
         if run_id is not None and not run_id.startswith(LOCAL_ID_PREFIX):
             batch.append(run_id)

@@ -12,8 +12,13 @@ from repro.cli.options import tracking_uri_option
 @click.command()
 @click.option("--experiment", default=None, help="Experiment name (default: all experiments).")
 @click.option("--max", "max_runs", type=click.IntRange(min=1), default=None, help="At most N runs.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="A JSON array of runs (one object per run) on stdout."
+)
 @tracking_uri_option
-def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None) -> None:
+def runs(
+    experiment: str | None, max_runs: int | None, as_json: bool, tracking_uri: str | None
+) -> None:
     """List runs newest first: id, name, status, cell types, main metric, check, start time.
 
     The check column is the ml-reproducibility profile's verdict, stored as a tag when the run
@@ -22,7 +27,8 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
     Output is tab-separated text when stdout is not a terminal; in it a backslash, tab,
     newline or carriage return inside a value is written \\\\, \\t, \\n, \\r and other control
     characters \\xNN, so every run is one line of seven fields. On a terminal the same
-    characters are shown escaped and nothing in a value is read as markup.
+    characters are shown escaped and nothing in a value is read as markup; run ids are never
+    wrapped. --json writes a JSON array of runs instead (values as they are).
     """
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from rich.console import Console
@@ -51,6 +57,13 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
             on_page=lambda n: progress.advance(task, n),
         ):
             rows.append(row)
+    if as_json:
+        import json
+
+        listed = [dict(zip(COLUMNS, row.cells_text(), strict=True)) for row in rows]
+        # ASCII escapes: no control or bidi character from a value reaches the terminal raw
+        click.echo(json.dumps(listed, ensure_ascii=True, indent=2))
+        return
     if not out.is_terminal:
         click.echo("\t".join(COLUMNS))
         for row in rows:
@@ -58,7 +71,10 @@ def runs(experiment: str | None, max_runs: int | None, tracking_uri: str | None)
         return
     table = Table(title=f"{len(rows)} run{'s' if len(rows) != 1 else ''}")
     for column in COLUMNS:
-        table.add_column(column.replace("_", " "), overflow="fold")
+        if column == "run_id":  # an id is copied whole: never wrapped, never cut
+            table.add_column("run id", no_wrap=True, min_width=32, overflow="ignore")
+        else:
+            table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell(value)) for value in row.cells_text()))
     out.print(table)

@@ -39,10 +39,12 @@ def sync(tracking_uri: str | None, journal_dir: str | None, to: str | None, forc
     held entries that could not be delivered (each is listed), else 0.
     """
     from repro.cli._terminal import printable
+    from repro.cli.progress import spinner
     from repro.errors import InvalidInputError, UsageError
     from repro.tracking.sync import sync as run_sync
 
-    report = run_sync(tracking_uri=tracking_uri, journal_dir=journal_dir, to=to, force=force)
+    with spinner("replaying journals into MLflow"):
+        report = run_sync(tracking_uri=tracking_uri, journal_dir=journal_dir, to=to, force=force)
     for run in report.runs:
         line = f"{run.outcome:<11} {run.local_id}"
         if run.run_id:

@@ -9,7 +9,8 @@ import click
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-q", "--quiet", is_flag=True, help="Print problems only.")
 def validate(files: tuple[str, ...], quiet: bool) -> None:
-    """Validate record files; every problem is reported with file and field path.
+    """Validate record files (- reads standard input); every problem is reported with file
+    and field path.
 
     Exit 0 when all are valid, 1 when one is invalid, 2 when one cannot be read or parsed.
     """

@@ -102,6 +102,27 @@ class Code:
 
 
 @dataclass(frozen=True)
+class Citation:
+    """A BibTeX entry built from recorded facts: ``authors`` are contributors as the credit
+    documents hold them (given/family names or a group), each field None when not recorded."""
+
+    kind: ClassVar[str] = "citation"
+    key: str
+    title: str
+    authors: list[Any]
+    year: int | None = None
+    url: str | None = None
+    title_block: str | None = None  # the block's heading
+
+    @property
+    def fence(self) -> str:
+        """A Markdown fence longer than any backtick run in the recorded text."""
+        texts = [self.title, self.url or "", *(getattr(a, "full_name", "") for a in self.authors)]
+        runs = [len(run) for text in texts for run in re.findall(r"`+", text)]
+        return "`" * max(3, max(runs, default=0) + 1)
+
+
+@dataclass(frozen=True)
 class Note:
     """A short remark in small print; ``see`` points at another section (id, title)."""
 
@@ -111,7 +132,7 @@ class Note:
     title: str | None = None
 
 
-Block = Prose | Facts | Table | Figure | Code | Note
+Block = Prose | Facts | Table | Figure | Code | Citation | Note
 
 
 @dataclass(frozen=True)

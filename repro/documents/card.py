@@ -50,7 +50,14 @@ class CardSection:
 
 SECTIONS: list[CardSection] = [
     CardSection("model-details", "Model details", built_in.model_details),
+    CardSection("model-sources", "Model sources", built_in.model_sources, "Sources"),
     CardSection("intended-use", "Intended use", built_in.intended_use),
+    CardSection(
+        "how-to-get-started",
+        "How to get started with the model",
+        built_in.how_to_get_started,
+        "Get started",
+    ),
     CardSection("factors", "Factors", built_in.factors),
     CardSection("metrics", "Metrics", built_in.metrics),
     CardSection("evaluation-data", "Evaluation data", built_in.evaluation_data),
@@ -63,10 +70,14 @@ SECTIONS: list[CardSection] = [
     CardSection("architecture", "Architecture", built_in.architecture),
     CardSection("training-details", "Training details", built_in.training_details),
     CardSection("gradient-diagnostics", "Gradient diagnostics", built_in.gradient_diagnostics),
+    CardSection("environmental-impact", "Environmental impact", built_in.environmental_impact),
     CardSection("environment", "Environment", built_in.environment),
     CardSection("reproducibility", "Reproducibility", built_in.reproducibility),
+    CardSection("record-warnings", "Record warnings", built_in.record_warnings, "Warnings"),
     CardSection("contributions", "Contributions", built_in.contributions),
     CardSection("citation", "Citation", built_in.citation),
+    CardSection("model-card-authors", "Model card authors", built_in.model_card_authors),
+    CardSection("model-card-contact", "Model card contact", built_in.model_card_contact),
 ]
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from repro.documents.blocks import (
     Block,
     Chart,
+    Citation,
     Code,
     Column,
     Fact,
@@ -27,6 +28,7 @@ from repro.documents.blocks import (
 )
 from repro.documents.credit import statement_text
 from repro.documents.formatting import (
+    NOT_RECORDED,
     Directed,
     Flagged,
     Interval,
@@ -42,6 +44,7 @@ from repro.documents.formatting import (
 )
 from repro.documents.huggingface import eval_datasets
 from repro.documents.phrases import (
+    CELL_NAMES,
     cell_name,
     clipping_text,
     dropout_text,
@@ -54,13 +57,11 @@ from repro.documents.phrases import (
     seeds_text,
     teacher_forcing_text,
 )
-from repro.record import Dataset, GradientFlow, RunRecord
+from repro.record import Dataset, Diagnostics, FlowSummary, GradientFlow, RunRecord
 
 History = Mapping[str, Sequence[tuple[int, float]]]
 Blocks = list[Block]
 
-VANISHING_BELOW = 1e-3  # ratio ||dL/dh_0|| / ||dL/dh_T|| flagged as vanishing below this
-EXPLODING_ABOVE = 1e3  # ... and as exploding above this
 RESULTS_NOTE = (
     "↑ higher is better, ↓ lower is better. Without a std, the value comes from a single run."
 )
@@ -95,8 +96,12 @@ def _card_text(inputs: CardInputs, name: str) -> str | None:
 # -- Mitchell et al. (2019) sections -----------------------------------------------------------
 
 
+def _same_text(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and " ".join(a.split()) == " ".join(b.split())
+
+
 def model_details(inputs: CardInputs) -> Blocks:
-    """What, who, when, under which licence."""
+    """What, who, when, under which licence; where the model's code lives."""
     record = inputs.record
     run, arch = record.run, record.architecture
     people = [clean_text(c.full_name) for c in record.contributors]
@@ -113,8 +118,37 @@ def model_details(inputs: CardInputs) -> Blocks:
         Fact("Developed by", ", ".join(people) if people else None),
         Fact("License", license_, absent="needed"),
     ]
-    description = paragraphs(run.description)
+    summary = record.card.summary if record.card else None
+    # the card's summary is printed under its title; the run's description only when it says more
+    description = None if _same_text(run.description, summary) else paragraphs(run.description)
     return [*([Prose(description)] if description else []), Facts(rows)]
+
+
+def model_sources(inputs: CardInputs) -> Blocks:
+    """The Hub template's model sources: the code repository (and commit) where recorded."""
+    prov = inputs.record.provenance
+    git = prov.git if prov else None
+    repository = None
+    if git is not None and git.remote:
+        repository = f"{git.remote} (commit {git.commit[:12]})"
+    sources = [
+        Fact("Repository", repository, absent="needed"),
+        Fact("Paper", None, absent="needed"),
+        Fact("Demo", None, absent="needed"),
+    ]
+    return [Facts(sources, key="Source", value="Link")]
+
+
+def how_to_get_started(inputs: CardInputs) -> Blocks:
+    """The Hub template's "How to get started": prose only the author can write, and where
+    to find what reproduces the training."""
+    return [
+        Prose(None),
+        Note(
+            "The command, code version and seeds that trained this model are recorded.",
+            see=("reproducibility", "Reproducibility"),
+        ),
+    ]
 
 
 def intended_use(inputs: CardInputs) -> Blocks:
@@ -254,40 +288,79 @@ def caveats(inputs: CardInputs) -> Blocks:
 
 
 def architecture(inputs: CardInputs) -> Blocks:
-    """The recurrent layers table, embeddings, output head, tied weights and totals."""
+    """The recurrent layers table (custom cells named and described in the user's words), the
+    other significant modules (all a recurrent-free model has), embeddings, output head, tied
+    weights and totals."""
     arch = inputs.record.architecture
     if arch is None:
         return [Prose(None)]
-    columns = [
-        Column("Module", code=True),
-        Column("Cell"),
-        Column("Input", numeric=True),
-        Column("Hidden", numeric=True),
-        Column("Layers", numeric=True),
-        Column("Bidirectional"),
-        Column("Projection", numeric=True),
-        Column("Dropout", numeric=True),
-        Column("Batch first"),
-        Column("Bias"),
-        Column("Parameters", numeric=True),
-    ]
-    layers = [
-        [
-            layer.name,
-            cell_name(layer, described=False),
-            layer.input_size,
-            layer.hidden_size,
-            layer.num_layers,
-            layer.bidirectional,
-            layer.proj_size or None,
-            layer.dropout,
-            layer.batch_first,
-            layer.bias,
-            layer.parameters,
+    blocks: Blocks = []
+    if arch.recurrent_layers:
+        columns = [
+            Column("Module", code=True),
+            Column("Cell"),
+            Column("Input", numeric=True, absent="not-recorded"),
+            Column("Hidden", numeric=True, absent="not-recorded"),
+            Column("Layers", numeric=True),
+            Column("Bidirectional"),
+            Column("Projection", numeric=True),
+            Column("Dropout", numeric=True),
+            Column("Batch first"),
+            Column("Bias", absent="not-recorded"),
+            Column("Parameters", numeric=True, absent="not-recorded"),
         ]
-        for layer in arch.recurrent_layers
-    ]
-    blocks: Blocks = [Table(columns, layers)]
+        layers = [
+            [
+                layer.name,
+                cell_name(layer, described=False),
+                layer.input_size,
+                layer.hidden_size,
+                layer.num_layers,
+                layer.bidirectional,
+                layer.proj_size or None,
+                layer.dropout,
+                layer.batch_first,
+                layer.bias,
+                layer.parameters,
+            ]
+            for layer in arch.recurrent_layers
+        ]
+        blocks.append(Table(columns, layers))
+        custom = [layer for layer in arch.recurrent_layers if layer.cell not in CELL_NAMES]
+        if custom:
+            blocks.append(
+                Facts(
+                    [
+                        Fact(
+                            clean_text(layer.name),
+                            custom_cell_text(layer.module_class, layer.description, layer.kind),
+                        )
+                        for layer in custom
+                    ],
+                    key="Custom cell",
+                    value="What it computes (the user's description)",
+                    title="Custom cells",
+                )
+            )
+    else:
+        kinds = ", ".join(dict.fromkeys(m.kind for m in arch.modules))
+        text = "The model has no recurrent layer"
+        blocks.append(
+            Note(f"{text}: its significant modules are {kinds}." if kinds else text + ".")
+        )
+    if arch.modules:
+        columns = [
+            Column("Module", code=True),
+            Column("Kind"),
+            Column("Settings"),
+            Column("Parameters", numeric=True, absent="not-recorded"),
+        ]
+        rows = [
+            [m.name, m.kind, format_value(m.settings) if m.settings else None, m.parameters]
+            for m in arch.modules
+        ]
+        title = "Other modules" if arch.recurrent_layers else "Modules"
+        blocks.append(Table(columns, rows, title=title))
     if arch.embeddings:
         embeddings = [
             Fact(
@@ -310,6 +383,36 @@ def architecture(inputs: CardInputs) -> Blocks:
     components += [Fact("Tied weights", ", ".join(t.parameters)) for t in arch.tied_weights]
     blocks.append(Facts(components, key="Component", value="Value"))
     return blocks
+
+
+def custom_cell_text(module_class: str | None, description: str | None, kind: str) -> str:
+    """A hand-written cell: its class and the user's description, or that none was given."""
+    what = f"{module_class.rsplit('.', 1)[-1]} ({kind})" if module_class else f"a {kind}"
+    said = description or f"description {NOT_RECORDED}"
+    return f"{what}: {said}"
+
+
+def dropout_modules(inputs: CardInputs) -> Table | None:
+    """Where each dropout module of the model was applied, as seen while training."""
+    dropout = inputs.record.training.dropout if inputs.record.training else None
+    if dropout is None or not dropout.modules:
+        return None
+    rows = []
+    for module in dropout.modules:
+        places = [
+            f"{p.placement.replace('_', ' ')} (after {p.after or 'the input'}, "
+            f"before {p.before or 'the output'})"
+            for p in module.positions
+        ]
+        applied = "; ".join(places) if places else None
+        rows.append([module.name, module.kind, Number(module.p, 3, trim=True), applied])
+    columns = [
+        Column("Module", code=True),
+        Column("Kind"),
+        Column("p", numeric=True),
+        Column("Applied", absent="not-recorded"),
+    ]
+    return Table(columns, rows, title="Dropout modules")
 
 
 def training_details(inputs: CardInputs) -> Blocks:
@@ -350,76 +453,193 @@ def training_details(inputs: CardInputs) -> Blocks:
             rows.append(Fact("Search space", format_value(search.space)))
         if search.selected:
             rows.append(Fact("Selected", format_value(search.selected)))
-    return [Facts(rows, key="Setting", value="Value")]
+    observed = t.observed
+    if observed is not None:
+        rows += [
+            Fact(label, value)
+            for label, value in (
+                ("Optimizer steps (observed)", observed.optimizer_steps),
+                ("Epochs (observed)", observed.epochs),
+                ("Final learning rate (observed)", observed.final_lr),
+            )
+            if value is not None
+        ]
+    placement = dropout_modules(inputs)
+    return [Facts(rows, key="Setting", value="Value"), *([placement] if placement else [])]
 
 
-def flow_ratio(snapshot: GradientFlow) -> float | None:
-    """Recorded first/last gradient-norm ratio, else computed from the norms when defined."""
-    if snapshot.ratio_first_last is not None:
-        return snapshot.ratio_first_last
-    norms = snapshot.grad_norms
-    if len(norms) >= 2 and norms[-1] > 0 and math.isfinite(norms[0] / norms[-1]):
-        return norms[0] / norms[-1]
-    return None
+STEP_UNITS = {
+    "optimizer_step": "Training steps count optimizer steps (optimizer.step() calls of an "
+    "optimizer holding the model's parameters); a snapshot is taken in a step's first training "
+    "forward.",
+    "training_forward": "No optimizer step was seen (parameters updated by hand), so training "
+    "steps count the watched model's training forward passes; a cell watched on its own has no "
+    "forward of its own and its steps stay 0.",
+}
+BOTH_DIRECTIONS = (
+    "Direction both: the layer is bidirectional and its input gradient could not be split by "
+    "direction (stacked layers or a packed input), so the curve is the sum of both directions' "
+    "contributions, read from the last position like a forward one; its verdict mixes the two."
+)
+FLOW_EXPLANATION = (
+    "Gradient flow through time: the norm of the loss gradient reaching each watched layer's "
+    "input d time steps before the last step the layer processed, divided by its norm at that "
+    "step (d = 0). The verdict reads that ratio at one distance d; the rate is the factor the "
+    "norm changes by per step back (< 1 decays); the horizon is the first d at which the norm "
+    "falls below the stated fraction of its value at d = 0 ('> T−1': never within the sequence)."
+)
 
 
-def _verdict(ratio: float | None) -> str | Flagged | None:
-    if ratio is None:
+def _threshold(value: float) -> str:
+    """``1e-3`` / ``1e3`` for a power of ten, else the number's short form."""
+    exponent = math.log10(value) if value > 0 else 0.0
+    return f"1e{round(exponent)}" if exponent == round(exponent) else f"{value:g}"
+
+
+def flow_reading(summary: FlowSummary | None) -> str | Flagged:
+    """A curve's verdict and ratio, ``vanishing: 2.1e-05 at d = 50 (vanishing < 1e-3,
+    exploding > 1e3)``; an absent verdict says that no gradient reached the last step."""
+    if summary is None:
+        return "no reading: one step, or no snapshot, so no flow through time to read"
+    rule = (
+        f"(vanishing < {_threshold(summary.vanishing_below)}, "
+        f"exploding > {_threshold(summary.exploding_above)})"
+    )
+    if summary.verdict is None:
+        return f"no verdict: no gradient reached the last step {rule}"
+    ratio = "not finite" if summary.ratio is None else f"{summary.ratio:.3g}"
+    text = f"{summary.verdict}: {ratio} at d = {summary.distance} {rule}"
+    if summary.verdict == "stable":
+        return text
+    return Flagged(text, f"verdict-{summary.verdict}")
+
+
+def flow_horizon(summary: FlowSummary | None) -> str | None:
+    """The memory horizon ``d = 12``, or ``> T−1`` (with T) when the norm never fell so low."""
+    if summary is None:
         return None
-    if ratio < VANISHING_BELOW:
-        return Flagged("vanishing", "verdict-vanishing")
-    if ratio > EXPLODING_ABOVE:
-        return Flagged("exploding", "verdict-exploding")
-    return "within range"
+    fraction = f"{summary.horizon_fraction:g} of d = 0"
+    if summary.horizon is None:
+        return f"> {summary.length - 1} (T−1; {fraction})"
+    return f"d = {summary.horizon} ({fraction})"
 
 
-def _ratio(value: float | None) -> Number | None:
-    return None if value is None else Number(value, 3, trim=True)
+def flow_rate(summary: FlowSummary | None) -> str | None:
+    if summary is None or summary.rate_per_step is None:
+        return None
+    return f"× {summary.rate_per_step:.3g} per step ({summary.fit_points} points)"
+
+
+def _layer_rows(diag: Diagnostics) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for layer in diag.gradient_flow_layers:
+        steps = (
+            None
+            if layer.first_step is None
+            else f"{layer.first_step}–{layer.latest_step}"
+            if layer.latest_step != layer.first_step
+            else str(layer.first_step)
+        )
+        first = flow_reading(layer.initial) if layer.snapshots > 1 else None
+        rows.append(
+            [
+                layer.layer,
+                layer.direction,
+                layer.module,
+                layer.snapshots,
+                steps,
+                flow_reading(layer.latest) if layer.snapshots else "no snapshot taken",
+                first,
+                flow_horizon(layer.latest),
+                flow_rate(layer.latest),
+            ]
+        )
+    return rows
+
+
+def _unread_rows(diag: Diagnostics) -> list[list[object]]:
+    """Layers of a record whose snapshots carry no reading (written before repro read them)."""
+    by_layer: dict[tuple[str, str], list[GradientFlow]] = {}
+    for snapshot in diag.gradient_flow:
+        by_layer.setdefault((snapshot.layer, snapshot.direction), []).append(snapshot)
+    rows: list[list[object]] = []
+    for (layer, direction), snaps in by_layer.items():
+        ordered = sorted(snaps, key=lambda s: s.step)
+        latest, first = ordered[-1], ordered[0]
+        steps = f"{first.step}–{latest.step}" if len(ordered) > 1 else str(first.step)
+        rows.append(
+            [
+                layer,
+                direction,
+                latest.module,
+                len(ordered),
+                steps,
+                flow_reading(latest.summary)
+                if latest.summary
+                else "not read (the record holds no reading of this curve)",
+                flow_reading(first.summary) if len(ordered) > 1 and first.summary else None,
+                flow_horizon(latest.summary),
+                flow_rate(latest.summary),
+            ]
+        )
+    return rows
 
 
 def gradient_diagnostics(inputs: CardInputs) -> Blocks | None:
-    """Vanishing ratio per layer (first and latest snapshot), its plot, clipping statistics."""
+    """Per watched layer and direction: the latest verdict beside the first snapshot's, the
+    horizon and the decay rate, what the step numbers count; its plot; clipping statistics."""
     diag = inputs.record.diagnostics
-    if diag is None or (not diag.gradient_flow and diag.clipping is None):
+    if diag is None or (
+        not diag.gradient_flow and not diag.gradient_flow_layers and diag.clipping is None
+    ):
         return None
     blocks: Blocks = []
-    if diag.gradient_flow:
-        layers: dict[str, list[GradientFlow]] = {}
-        for snapshot in diag.gradient_flow:
-            layers.setdefault(snapshot.layer, []).append(snapshot)
-        rows = []
-        for layer, snaps in layers.items():
-            snaps = sorted(snaps, key=lambda s: s.step)
-            first, last = flow_ratio(snaps[0]), flow_ratio(snaps[-1])
-            rows.append(
-                [
-                    layer,
-                    len(snaps),
-                    f"{snaps[0].step}–{snaps[-1].step}",
-                    max(len(s.timesteps) for s in snaps),
-                    _ratio(first),
-                    _ratio(last),
-                    _verdict(last),
-                ]
-            )
-        explanation = (
-            "Gradient flow through time: the ratio ‖∂L/∂x₀‖ / ‖∂L/∂x_T‖ of the gradient "
-            "reaching each recurrent layer's input at the first and the last time step, at the "
-            f"first and the latest snapshot. Below {VANISHING_BELOW:g} the gradient vanishes "
-            f"before it reaches the start of the sequence; above {EXPLODING_ABOVE:g} it explodes."
-        )
+    watch = diag.gradient_flow_watch
+    rows = _layer_rows(diag) if diag.gradient_flow_layers else _unread_rows(diag)
+    if rows:
         columns = [
             Column("Layer", code=True),
+            Column("Direction"),
+            Column("Module", absent="not-recorded"),
             Column("Snapshots", numeric=True),
-            Column("Training steps"),
-            Column("Time steps", numeric=True),
-            Column("Ratio (first)", numeric=True),
-            Column("Ratio (latest)", numeric=True),
-            Column("Reading"),
+            Column("Training steps", absent="none"),
+            Column("Latest reading"),
+            Column("First snapshot", absent="none"),
+            Column("Horizon", absent="none"),
+            Column("Rate", absent="none"),
         ]
-        blocks += [Prose([explanation]), Table(columns, rows)]
+        blocks += [Prose([FLOW_EXPLANATION]), Table(columns, rows)]
+        notes = []
+        if watch is not None:
+            notes.append(STEP_UNITS[watch.step_unit])
+            if watch.every is not None:
+                notes.append(f"A snapshot was taken every {watch.every} steps.")
+            if watch.unmeasured_calls:
+                notes.append(
+                    f"{watch.unmeasured_calls} sampled call(s) could not be measured (input "
+                    "passed by keyword, or not a floating-point tensor): no snapshot came of them."
+                )
+            if watch.nonfinite_snapshots:
+                notes.append(
+                    f"{watch.nonfinite_snapshots} snapshot(s) overflowed (a gradient that was "
+                    "not finite)."
+                )
+        else:
+            notes.append("How the training steps were counted was not recorded.")
+        if any(row[1] == "both" for row in rows):
+            notes.append(BOTH_DIRECTIONS)
+        blocks += [Note(note) for note in notes]
         if inputs.figures:
-            blocks.append(Figure(Chart("gradient-flow", list(diag.gradient_flow))))
+            by_layer: dict[str, list[GradientFlow]] = {}
+            for snapshot in diag.gradient_flow:
+                by_layer.setdefault(snapshot.layer, []).append(snapshot)
+            layers = list(dict.fromkeys(str(row[0]) for row in rows))
+            for layer in layers:
+                snaps = by_layer.get(layer, [])
+                note = None if snaps else f"No snapshot of {clean_text(layer)} was recorded."
+                chart = Chart("gradient-flow", snaps) if snaps else None
+                title = f"Gradient flow: {clean_text(layer)}" if len(layers) > 1 else None
+                blocks.append(Figure(chart, note=note, title=title))
     if diag.clipping is not None:
         c = diag.clipping
         stats = [
@@ -447,7 +667,15 @@ def environment(inputs: CardInputs) -> Blocks:
     if env.device is not None:
         d = env.device
         device = f"{d.count} × {d.name or d.type}"
-        extras = [x for x in (gib_text(d.memory_bytes), d.capability and f"sm {d.capability}") if x]
+        extras = [
+            x
+            for x in (
+                gib_text(d.memory_bytes),
+                d.capability and f"sm {d.capability}",
+                d.driver and f"driver {d.driver}",
+            )
+            if x
+        ]
         if extras:
             device += f" ({', '.join(extras)})"
     cpu = env.cpu if env.cpu_count is None else f"{env.cpu or '?'} ({env.cpu_count} cores)"
@@ -506,8 +734,124 @@ def contributions(inputs: CardInputs) -> Blocks:
     return [Prose([statement] if statement else None)]
 
 
+def device_text(record: RunRecord) -> str | None:
+    """``1 × NVIDIA H100 80GB HBM3`` (or the CPU model for a CPU run); None if not recorded."""
+    env = record.environment
+    if env is None or env.device is None:
+        return None
+    d = env.device
+    name = d.name or (env.cpu if d.type == "cpu" and env.cpu else d.type)
+    return f"{d.count} × {name}"
+
+
+def environmental_impact(inputs: CardInputs) -> Blocks:
+    """The Hub template's section (Lacoste et al. 2019): hardware, device-hours, region, and
+    energy and CO2-equivalent where measured, else "not measured" with the reason."""
+    record = inputs.record
+    prov = record.provenance
+    emissions = prov.emissions if prov else None
+    measured = emissions is not None and emissions.measured
+    region = None
+    if emissions is not None and (emissions.region or emissions.country):
+        region = ", ".join(x for x in (emissions.region, emissions.country) if x)
+    absent = "not-measured" if emissions is not None else "not-recorded"
+    rows = [
+        Fact("Hardware type", device_text(record)),
+        Fact(
+            "Device-hours",
+            None if prov is None or prov.device_hours is None else Number(prov.device_hours),
+        ),
+        Fact("Wall time", duration_text(prov.wall_time_s) if prov else None),
+        Fact("Cloud provider", None),
+        Fact("Compute region", region),
+        Fact(
+            "Energy consumed",
+            Measure(Number(emissions.energy_kwh), "kWh")
+            if measured and emissions.energy_kwh is not None  # type: ignore[union-attr]
+            else None,
+            absent=absent,
+        ),
+        Fact(
+            "Carbon emitted (CO2-equivalent)",
+            Measure(Number(emissions.co2_eq_kg), "kg")
+            if measured and emissions.co2_eq_kg is not None  # type: ignore[union-attr]
+            else None,
+            absent=absent,
+        ),
+    ]
+    if measured and emissions.tool:  # type: ignore[union-attr]
+        rows.append(Fact("Measured with", emissions.tool))  # type: ignore[union-attr]
+    blocks: Blocks = [Facts(rows, key="Item", value="Value")]
+    if emissions is not None and not emissions.measured:
+        reason = emissions.reason or NOT_RECORDED
+        blocks.append(Note(f"Energy and emissions were not measured: {clean_text(reason)}."))
+    return blocks
+
+
+def record_warnings(inputs: CardInputs) -> Blocks | None:
+    """What the record itself doubts: stated values that contradict what was observed, modules
+    repro could not classify, facts it could not read. Left out when there are none."""
+    warnings = inputs.record.warnings
+    if not warnings:
+        return None
+    columns = [
+        Column("Field", code=True),
+        Column("Warning"),
+        Column("Stated"),
+        Column("Observed"),
+    ]
+    rows = [
+        [
+            w.path,
+            w.message,
+            None if w.stated is None else format_value(w.stated),
+            None if w.observed is None else format_value(w.observed),
+        ]
+        for w in warnings
+    ]
+    intro = (
+        "Doubts found while capturing and running. Where a stated value and an observed one "
+        "disagree, the record keeps the stated value; the observed one is shown beside it."
+    )
+    return [Prose([intro]), Table(columns, rows)]
+
+
 def citation(inputs: CardInputs) -> Blocks:
+    """How to cite: the user's citation as given (verbatim when it is BibTeX), and a BibTeX
+    entry built from what the record holds (title, authors, year, repository)."""
+    record = inputs.record
     text = _card_text(inputs, "citation")
-    if text is None or not text.strip():
+    given = clean_text(text).strip("\n") if text and text.strip() else None
+    if given is not None and given.lstrip().startswith("@"):
+        return [Code(given, language="bibtex", title="BibTeX")]
+    blocks: Blocks = [Prose(paragraphs(given))] if given else []
+    if record.contributors and record.card and record.card.title:
+        from repro.documents.credit import bibtex_key, statement
+
+        people = statement(record)
+        git = record.provenance.git if record.provenance else None
+        blocks.append(
+            Citation(
+                key=bibtex_key(people),
+                title=people.title or clean_text(record.title),
+                authors=list(people.contributors),
+                year=record.year,
+                url=git.remote if git and git.remote else None,
+                title_block="BibTeX",
+            )
+        )
+    return blocks or [Prose(None)]
+
+
+def model_card_authors(inputs: CardInputs) -> Blocks:
+    """Who wrote the card: only the author can say (repro wrote it from the record)."""
+    return [Prose(None)]
+
+
+def model_card_contact(inputs: CardInputs) -> Blocks:
+    """The corresponding contributors and their e-mail, where recorded."""
+    people = [c for c in inputs.record.contributors if c.corresponding]
+    if not people:
         return [Prose(None)]
-    return [Code(clean_text(text).strip("\n"))]
+    rows = [Fact(clean_text(c.full_name), c.email) for c in people]
+    return [Facts(rows, key="Corresponding author", value="E-mail")]

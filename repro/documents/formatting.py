@@ -31,9 +31,16 @@ from markupsafe import Markup
 MISSING = "[More Information Needed]"  # prose or metadata the author should supply
 NOT_RECORDED = "not recorded"  # a fact the record does not hold
 NOTHING = "—"  # nothing to show here (no unit, no spread for a single run)
+NOT_MEASURED = "not measured"  # a measurement that was attempted or possible but not taken
 
-Absent = Literal["not-recorded", "needed", "none"]
-PLACEHOLDERS: dict[str, str] = {"not-recorded": NOT_RECORDED, "needed": MISSING, "none": NOTHING}
+# One wording per kind of absence; a block names the kind, never the words.
+Absent = Literal["not-recorded", "needed", "none", "not-measured"]
+PLACEHOLDERS: dict[str, str] = {
+    "not-recorded": NOT_RECORDED,
+    "needed": MISSING,
+    "none": NOTHING,
+    "not-measured": NOT_MEASURED,
+}
 
 # -- text hygiene ------------------------------------------------------------------------------
 
@@ -114,16 +121,25 @@ def sig(value: Any, digits: int = 3) -> str:
     return f"{value:#.{digits}g}".rstrip(".") if value else "0"
 
 
-def _decimals_for(std: float, digits: int) -> int:
-    if std == 0 or not math.isfinite(std):
+def decimals_for(value: float, digits: int) -> int:
+    """Decimal places that show ``value`` to ``digits`` significant digits (0 or more)."""
+    if value == 0 or not math.isfinite(value):
         return digits
-    return max(0, digits - 1 - math.floor(math.log10(abs(std))))
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))
+
+
+def fixed(value: float, places: int) -> str:
+    """``value`` with ``places`` decimals (a column's one precision); never ``-0.00``."""
+    if not math.isfinite(value):
+        return str(value)
+    text = f"{value:.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
 def mean_std_parts(mean: float, std: float, digits: int = 2) -> tuple[str, str]:
     """Mean and std as text, the mean rounded to the std's precision (``digits`` significant
     digits of the std), for a format to join with its own ± sign."""
-    decimals = _decimals_for(float(std), digits)
+    decimals = decimals_for(float(std), digits)
     return f"{float(mean):.{decimals}f}", f"{float(std):.{decimals}f}"
 
 
@@ -135,6 +151,14 @@ def mean_std(mean: Any, std: Any = None, digits: int = 2, sep: str = " ± ") -> 
     if std is None:
         return sig(mean, 4)
     return sep.join(mean_std_parts(mean, std, digits))
+
+
+def seed_list(seeds: Iterable[int]) -> str:
+    """``0–4`` for consecutive seeds, ``0, 2, 7`` otherwise (sorted, duplicates once)."""
+    values = sorted(set(seeds))
+    if len(values) > 2 and values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}–{values[-1]}"
+    return ", ".join(str(v) for v in values)
 
 
 def percent(fraction: float) -> str:

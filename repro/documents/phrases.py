@@ -50,12 +50,6 @@ def model_type(record: RunRecord) -> str | None:
     return "; ".join(parts)
 
 
-def optimizer_text(record: RunRecord) -> str | None:
-    """``Adam (lr=0.001, betas=(0.9, 0.999))``."""
-    optimizer = training_of(record).optimizer
-    return None if optimizer is None else settings_text(optimizer.name, optimizer.settings)
-
-
 def clipping_text(record: RunRecord) -> str | None:
     """``by norm, max 1 (p=2)``, ``by value, max 0.5`` or ``none``."""
     clip = training_of(record).gradient_clipping
@@ -70,13 +64,88 @@ def clipping_text(record: RunRecord) -> str | None:
     return f"by value, max {threshold}"
 
 
+# Scheduler classes as a paper names them, and their settings' readable names.
+SCHEDULE_NAMES = {
+    "CosineAnnealingLR": "cosine annealing",
+    "CosineAnnealingWarmRestarts": "cosine annealing with warm restarts",
+    "StepLR": "step decay",
+    "MultiStepLR": "multi-step decay",
+    "ExponentialLR": "exponential decay",
+    "ReduceLROnPlateau": "reduce on plateau",
+    "LinearLR": "linear",
+    "OneCycleLR": "one-cycle",
+    "CyclicLR": "cyclic",
+    "PolynomialLR": "polynomial decay",
+    "ConstantLR": "constant factor",
+    "LambdaLR": "LambdaLR (user function)",
+    "MultiplicativeLR": "MultiplicativeLR (user function)",
+}
+SCHEDULE_SETTINGS = {
+    "T_max": "period",
+    "T_0": "first period",
+    "T_mult": "period factor",
+    "eta_min": "min. LR",
+    "step_size": "step",
+    "milestones": "milestones",
+    "gamma": "factor",
+    "factor": "factor",
+    "patience": "patience",
+    "mode": "mode",
+    "threshold": "threshold",
+    "cooldown": "cooldown",
+    "min_lr": "min. LR",
+    "max_lr": "max. LR",
+    "total_steps": "steps",
+    "start_factor": "start factor",
+    "end_factor": "end factor",
+    "total_iters": "steps",
+    "power": "power",
+}
+# Settings a scheduler records that describe the implementation or the state, not the schedule.
+SCHEDULE_NOISE = frozenset({"last_epoch", "verbose", "threshold_mode", "eps"})
+# Optimizer implementation flags and torch's defaults: shown only when set away from them.
+IMPLEMENTATION_FLAGS: dict[str, object] = {
+    "maximize": False,
+    "foreach": None,
+    "capturable": False,
+    "differentiable": False,
+    "fused": None,
+    "decoupled_weight_decay": False,
+}
+
+
+def optimizer_settings(record: RunRecord) -> dict[str, object]:
+    """The optimizer's hyperparameters, without implementation flags left at their default."""
+    optimizer = training_of(record).optimizer
+    if optimizer is None:
+        return {}
+    return {
+        key: value
+        for key, value in optimizer.settings.items()
+        if key not in IMPLEMENTATION_FLAGS or value != IMPLEMENTATION_FLAGS[key]
+    }
+
+
+def optimizer_text(record: RunRecord) -> str | None:
+    """``Adam (lr=0.001, betas=(0.9, 0.999))`` (implementation flags at default left out)."""
+    optimizer = training_of(record).optimizer
+    return None if optimizer is None else settings_text(optimizer.name, optimizer_settings(record))
+
+
 def schedule_text(record: RunRecord) -> str | None:
-    """The learning-rate schedule with its settings; ``constant`` when an optimizer is
-    recorded without one."""
+    """The learning-rate schedule as a paper names it, with its settings; None when no
+    schedule is recorded (which does not say the rate was constant)."""
     schedule = training_of(record).lr_schedule
     if schedule is None:
-        return "constant" if record.training and record.training.optimizer else None
-    text = settings_text(schedule.name, schedule.settings)
+        return None
+    name = SCHEDULE_NAMES.get(schedule.name, schedule.name)
+    shown = {
+        SCHEDULE_SETTINGS.get(k, k): v
+        for k, v in schedule.settings.items()
+        if k not in SCHEDULE_NOISE
+    }
+    listed = ", ".join(f"{key} {format_value(value)}" for key, value in shown.items())
+    text = f"{name} ({listed})" if shown else name
     return f"{text}, per {schedule.interval}" if schedule.interval else text
 
 
@@ -90,6 +159,18 @@ def early_stopping_text(record: RunRecord) -> str | None:
     if rule.stopped_epoch is not None:
         text += f", stopped at epoch {rule.stopped_epoch}"
     return text
+
+
+def seed_of(record: RunRecord) -> int | None:
+    """The run's one seed, when every seeded source got the same value (python=numpy=torch=0),
+    else the torch seed; None when no seed is recorded."""
+    seeds = training_of(record).seeds
+    if seeds is None:
+        return None
+    named = [v for v in (seeds.python, seeds.numpy, seeds.torch) if v is not None]
+    if named and len(set(named)) == 1:
+        return named[0]
+    return seeds.torch
 
 
 def seeds_text(record: RunRecord) -> str | None:

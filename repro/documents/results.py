@@ -2,26 +2,50 @@
 
 The statistics come from :mod:`repro.report.aggregate`; this module lays them out as rows
 (groups of runs) and columns (metric, split), marks the best mean where the direction is
-known, and leaves the layout to the ``results-*`` templates.
+known, rounds each std to two significant digits and the mean and interval bounds beside it to
+the same decimals, flags intervals that leave the
+metric's range, and leaves the layout to the ``results-*`` templates. The interval is the
+Student-t interval of the mean, or with ``interval="bootstrap"`` a percentile bootstrap.
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from repro.documents.formatting import Interval, Spread
-from repro.errors import InvalidInputError
+from repro.documents.formatting import Interval, Spread, decimals_for, fixed
+from repro.errors import InvalidInputError, UsageError
 from repro.record import RunRecord
-from repro.report.aggregate import ResultsTable, aggregate
+from repro.report.aggregate import Cell, ResultsTable, aggregate
+
+INTERVALS = ("t", "bootstrap")
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 0  # the same values give the same interval on every render
+# Metrics whose values lie in a known range, by name (lower case; "val/acc" matches "acc").
+BOUNDED = re.compile(
+    r"(^|[/_\-. ])(acc|accuracy|precision|recall|f1|f-score|auc|auroc|auprc|ap|map|iou|dice|"
+    r"bleu|rouge[-_a-z0-9]*|exact[-_ ]?match|em|r2)($|[/_\-. ])"
+)
+NON_NEGATIVE = re.compile(
+    r"(^|[/_\-. ])(mse|mae|rmse|mape|loss|nll|cross[-_ ]?entropy|ce|bpc|bpb|bits|wer|cer|"
+    r"error|err|kl|perplexity|ppl|time|seconds)($|[/_\-. ])"
+)
 
 
 @dataclass(frozen=True)
 class ResultColumn:
-    """One (metric, split) column; ``higher_is_better`` None when no run stated it."""
+    """One (metric, split) column; ``higher_is_better`` None when no run stated it.
+    ``decimals`` is the precision of its single-run values (a cell with a spread shows its std
+    to two significant digits and its mean and interval at the same decimals); ``bounds`` the
+    metric's range where it is known (accuracy in [0, 1], an error >= 0), else None."""
 
     name: str
     split: str | None
     higher_is_better: bool | None
+    decimals: int = 4
+    bounds: tuple[float | None, float | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -30,9 +54,13 @@ class ResultCell:
 
     spread: Spread  # mean ± sample std (std None for a single value)
     n: int
-    interval: Interval | None  # Student-t CI of the mean at the table's level
+    interval: Interval | None  # CI of the mean at the table's level (t or bootstrap)
     values: list[float]
     best: bool  # the best mean of its column (direction known, no tie)
+    out_of_range: bool = False  # the interval leaves the metric's range (see the notes)
+    mean_text: str = ""  # the mean at the column's precision
+    std_text: str | None = None  # the std at the same precision (None for a single value)
+    interval_text: str | None = None  # "[low, high]" at the same precision
 
 
 @dataclass(frozen=True)
@@ -50,6 +78,10 @@ class ResultsDocument:
     level: float
     group_by: list[str]
     caption: str | None
+    label: str = "tab:results"
+    interval: str = "t"  # "t" (Student-t) or "bootstrap" (percentile)
+    interval_name: str = "Student-t confidence interval of the mean"
+    notes: list[str] | None = None  # intervals outside the metric's range, one line each
 
 
 def _records(source: RunRecord | list[RunRecord]) -> list[RunRecord]:
@@ -69,48 +101,160 @@ def _best(table: ResultsTable, column: tuple[str, str | None]) -> str | None:
     return None if ranked[0][1].mean == ranked[1][1].mean else ranked[0][0]
 
 
+def metric_bounds(name: str, unit: str | None = None) -> tuple[float | None, float | None] | None:
+    """The range a metric's values lie in, where its name or unit says: [0, 1] for accuracy,
+    F1 and other rates (a unit of 'fraction'), [0, 100] for a unit of '%', [1, inf) for
+    perplexity, [0, inf) for errors and losses; None when unknown."""
+    lowered = name.lower()
+    if unit in ("%", "percent"):
+        return (0.0, 100.0)
+    if unit == "fraction" or BOUNDED.search(lowered):
+        return (0.0, 1.0)
+    if re.search(r"(^|[/_\-. ])(perplexity|ppl)($|[/_\-. ])", lowered):
+        return (1.0, None)
+    if NON_NEGATIVE.search(lowered):
+        return (0.0, None)
+    return None
+
+
+def bootstrap_interval(values: Sequence[float], level: float) -> tuple[float, float] | None:
+    """Percentile bootstrap interval of the mean (:data:`BOOTSTRAP_RESAMPLES` resamples, a
+    fixed seed); None for fewer than two values. It never leaves the values' own range."""
+    if len(values) < 2:
+        return None
+    if len(set(values)) == 1:
+        return (values[0], values[0])
+    import numpy as np
+    from scipy import stats
+
+    result = stats.bootstrap(
+        (np.asarray(values, dtype=float),),
+        np.mean,
+        confidence_level=level,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        method="percentile",
+        rng=np.random.default_rng(BOOTSTRAP_SEED),
+    )
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def _interval(cell: Cell, level: float, method: str) -> Interval | None:
+    if method == "bootstrap":
+        bounds = bootstrap_interval(cell.values, level)
+        return None if bounds is None else Interval(bounds[0], bounds[1], level)
+    ci = cell.ci(level)
+    return None if ci is None else Interval(ci.low, ci.high, level)
+
+
+def _column_decimals(cells: Sequence[Cell]) -> int:
+    """One precision for a column: two significant digits of its smallest std, else three
+    significant digits of its smallest non-zero mean."""
+    stds = [c.std for c in cells if c.std is not None and c.std > 0 and math.isfinite(c.std)]
+    if stds:
+        return decimals_for(min(stds), 2)
+    means = [abs(c.mean) for c in cells if c.mean and math.isfinite(c.mean)]
+    return decimals_for(min(means), 3) if means else 2
+
+
+def _outside(interval: Interval | None, bounds: tuple[float | None, float | None] | None) -> bool:
+    if interval is None or bounds is None:
+        return False
+    low, high = bounds
+    return (low is not None and interval.low < low) or (high is not None and interval.high > high)
+
+
+def _range_text(bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    if high is None:
+        return f"≥ {low:g}"
+    return f"[{low:g}, {high:g}]"
+
+
 def results(
     source: RunRecord | list[RunRecord] | ResultsTable,
     group_by: list[str] | None = None,
     level: float = 0.95,
     caption: str | None = None,
+    label: str = "tab:results",
+    interval: str = "t",
 ) -> ResultsDocument:
     """Rows = groups of runs, columns = (metric, split); each cell carries its statistics.
-    A ResultsTable already aggregated (e.g. streamed from thousands of runs) is used as is."""
+    A ResultsTable already aggregated (e.g. streamed from thousands of runs) is used as is.
+    ``interval`` is ``t`` (Student-t interval of the mean) or ``bootstrap`` (percentile)."""
+    if interval not in INTERVALS:
+        raise UsageError(f"interval {interval!r}: expected one of {', '.join(INTERVALS)}")
     if isinstance(source, ResultsTable):
         table = source
     else:
         table = aggregate(_records(source), group_by=group_by)
+    units: dict[str, str | None] = {}
+    if not isinstance(source, ResultsTable):
+        for record in _records(source):
+            for metric in record.results:
+                units.setdefault(metric.name, metric.unit)
     columns = []
     best = {}
     for name, split in table.columns:
-        higher = next(
-            (
-                g.cells[(name, split)].higher_is_better
-                for g in table.groups
-                if (name, split) in g.cells
-            ),
-            None,
+        cells = [g.cells[(name, split)] for g in table.groups if (name, split) in g.cells]
+        higher = next((c.higher_is_better for c in cells if c.higher_is_better is not None), None)
+        columns.append(
+            ResultColumn(
+                name,
+                split,
+                higher,
+                decimals=_column_decimals(cells),
+                bounds=metric_bounds(name, units.get(name)),
+            )
         )
-        columns.append(ResultColumn(name, split, higher))
         best[(name, split)] = _best(table, (name, split))
     rows = []
+    notes: list[str] = []
     for group in table.groups:
-        cells: list[ResultCell | None] = []
-        for column in table.columns:
+        row_cells: list[ResultCell | None] = []
+        for column, spec in zip(table.columns, columns, strict=True):
             cell = group.cells.get(column)
             if cell is None:
-                cells.append(None)
+                row_cells.append(None)
                 continue
-            ci = cell.ci(level)
-            cells.append(
+            ci = _interval(cell, level, interval)
+            places = spec.decimals if not cell.std else decimals_for(cell.std, 2)
+            outside = _outside(ci, spec.bounds)
+            if outside and spec.bounds is not None:
+                where = f"{spec.name} ({spec.split})" if spec.split else spec.name
+                notes.append(
+                    f"{group.label}, {where}: the {round(level * 100):g}% interval "
+                    f"[{fixed(ci.low, places)}, {fixed(ci.high, places)}] leaves the metric's "  # type: ignore[union-attr]
+                    f"range {_range_text(spec.bounds)} (n = {cell.n})."
+                )
+            row_cells.append(
                 ResultCell(
                     spread=Spread(cell.mean, cell.std),
                     n=cell.n,
-                    interval=None if ci is None else Interval(ci.low, ci.high, level),
+                    interval=ci,
                     values=list(cell.values),
                     best=best[column] == group.key,
+                    out_of_range=outside,
+                    mean_text=fixed(cell.mean, places),
+                    std_text=None if cell.std is None else fixed(cell.std, places),
+                    interval_text=None
+                    if ci is None
+                    else f"[{fixed(ci.low, places)}, {fixed(ci.high, places)}]",
                 )
             )
-        rows.append(ResultRow(group.label, group.key, list(group.runs), cells))
-    return ResultsDocument(columns, rows, level, list(table.group_by), caption)
+        rows.append(ResultRow(group.label, group.key, list(group.runs), row_cells))
+    name = (
+        "percentile bootstrap interval of the mean"
+        if interval == "bootstrap"
+        else "Student-t confidence interval of the mean"
+    )
+    return ResultsDocument(
+        columns,
+        rows,
+        level,
+        list(table.group_by),
+        caption,
+        label=label,
+        interval=interval,
+        interval_name=name,
+        notes=notes,
+    )

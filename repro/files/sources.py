@@ -1,9 +1,12 @@
-"""Resolve a command-line SOURCE (record file or MLflow run) to a record."""
+"""Resolve a command-line SOURCE (record file, ``-`` for standard input, or MLflow run) to a
+record."""
 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
+from typing import Any
 
 from repro.errors import UsageError
 from repro.record import Contributors, RunRecord
@@ -23,8 +26,46 @@ def run_id_of(source: str) -> str | None:
     return None
 
 
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+_stdin_read = False
+
+
+def read_stdin() -> Any:
+    """The JSON or YAML document on standard input (JSON when it starts with ``{`` or ``[``),
+    parsed; it can be read once per command (a second ``-`` is a usage error)."""
+    from repro.files.records import MAX_FILE_BYTES, parse_text
+
+    global _stdin_read
+    if _stdin_read:
+        raise UsageError("standard input (-) can be given as one SOURCE only")
+    _stdin_read = True
+    raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(raw) > MAX_FILE_BYTES:
+        raise UsageError(f"{STDIN_NAME}: larger than {MAX_FILE_BYTES:,} bytes; not read")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{STDIN_NAME}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise UsageError(f"{STDIN_NAME}: no record on standard input")
+    fmt = "json" if text.lstrip().startswith(("{", "[")) else "yaml"
+    return parse_text(text, fmt, STDIN_NAME)
+
+
+def load_record_file(path: str) -> RunRecord:
+    """A record from a file, or from standard input when ``path`` is ``-``."""
+    from repro.files.records import load_record, validate_data
+
+    if path == STDIN:
+        return validate_data(read_stdin(), RunRecord, STDIN_NAME)
+    return load_record(path)
+
+
 def load_source(source: str, tracking_uri: str | None = None) -> RunRecord:
-    """A RunRecord from a record file or an MLflow run."""
+    """A RunRecord from a record file, standard input (``-``) or an MLflow run."""
+    if source == STDIN:
+        return load_record_file(source)
     run_id = run_id_of(source)
     if run_id is not None:
         from repro.tracking.load import load_run
@@ -42,8 +83,15 @@ def load_source(source: str, tracking_uri: str | None = None) -> RunRecord:
 
 
 def load_contributors_source(source: str, tracking_uri: str | None = None) -> Contributors:
-    """Contributors from a contributors file, a record file, or an MLflow run."""
-    from repro.files.records import contributors_of, load_contributors
+    """Contributors from a contributors file, a record file, standard input (``-``: either of
+    them), or an MLflow run."""
+    from repro.files.records import contributors_of, load_contributors, validate_data
+
+    if source == STDIN:
+        data = read_stdin()
+        if isinstance(data, dict) and "run" in data:
+            return contributors_of(validate_data(data, RunRecord, STDIN_NAME), STDIN_NAME)
+        return validate_data(data, Contributors, STDIN_NAME)
 
     if run_id_of(source) is not None:
         return contributors_of(load_source(source, tracking_uri), source)

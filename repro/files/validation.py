@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from repro.errors import ReproError
-from repro.files.records import load_record
+from repro.files.sources import load_record_file
 
 
 @dataclass
@@ -44,7 +44,7 @@ def validate_files(paths: Iterable[str]) -> ValidationOutcome:
     outcome = ValidationOutcome()
     for path in paths:
         try:
-            load_record(path)
+            load_record_file(path)
         except ReproError as exc:
             outcome.files.append(FileOutcome(path, exc))
         else:

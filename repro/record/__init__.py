@@ -10,7 +10,7 @@ from .architecture import (
     TiedWeights,
 )
 from .card import Card
-from .contributors import Contributor, Contributors, Degree, RoleAssignment
+from .contributors import Affiliation, Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
 from .diagnostics import ClippingStats, Diagnostics, FlowSummary, FlowWatch, GradientFlow, LayerFlow
@@ -43,6 +43,7 @@ __all__ = [
     "CREDIT_VOCAB_IDENTIFIER",
     "MIGRATIONS",
     "SCHEMA_VERSION",
+    "Affiliation",
     "Architecture",
     "Card",
     "CellType",

@@ -78,7 +78,18 @@ class RunRecord(Section):
         if not self.contributors:
             raise ValueError(f"{source}: contributors: the record lists no contributors")
         # already validated as part of the record: no second validation pass
-        return Contributors.model_construct(title=self.title, contributors=self.contributors)
+        return Contributors.model_construct(
+            title=self.title,
+            year=self.year,
+            license=self.card.license if self.card else None,
+            contributors=self.contributors,
+        )
+
+    @property
+    def year(self) -> int | None:
+        """The year of the work: when the run ended (else started, else was created)."""
+        moment = self.run.ended or self.run.started or self.run.created
+        return moment.year if moment else None
 
     def metric(self, name: str, split: str | None = None) -> Metric | None:
         """The first result with this name (and split, when given)."""

@@ -11,6 +11,7 @@ everything a template prints.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -72,20 +73,98 @@ _BIBTEX = {**_LATEX, "{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
 _BIBTEX_RE = re.compile("|".join(re.escape(k) for k in sorted(_BIBTEX, key=len, reverse=True)))
 
 
-def escape_latex(value: Any) -> str:
-    """Text safe inside LaTeX: ``& % $ # _ { } ~ ^ \\ < > |`` escaped, newlines as spaces.
+@functools.cache
+def _latex_encoder() -> Any:
+    """pylatexenc's encoder for the characters outside ASCII (imported on first LaTeX output)."""
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
 
-    Unicode is kept (NFC) for a UTF-8 LaTeX engine; ``--`` is split so it stays two hyphens.
-    """
+    return UnicodeToLatexEncoder(
+        non_ascii_only=True,
+        replacement_latex_protection="braces-all",  # {\\"o}: one unit for BibTeX and LaTeX
+        unknown_char_policy="unihex",  # a character LaTeX has no macro for: its code point
+        unknown_char_warning=False,
+    )
+
+
+def latex_unicode(text: str) -> str:
+    """Every non-ASCII character of ``text`` as the LaTeX that prints it (``ö`` -> ``{\\"o}``,
+    ``α`` -> ``{\\ensuremath{\\alpha}}``), so pdflatex reads it with no Unicode set-up."""
+    return text if text.isascii() else _latex_encoder().unicode_to_latex(text)
+
+
+def escape_latex(value: Any) -> str:
+    """Text safe inside LaTeX: ``& % $ # _ { } ~ ^ \\ < > |`` escaped, newlines as spaces,
+    every non-ASCII character as a LaTeX macro (:func:`latex_unicode`); ``--`` is split so it
+    stays two hyphens."""
     text = _LATEX_RE.sub(lambda m: _LATEX[m.group(0)], clean_text(value))
-    return text.replace("--", "-{}-")
+    return latex_unicode(text.replace("--", "-{}-"))
 
 
 def escape_bibtex(value: Any) -> str:
     """Text safe inside a braced BibTeX field: every brace it adds is balanced, none from
-    the user survives raw, and LaTeX specials are escaped as in :func:`escape_latex`."""
+    the user survives raw, LaTeX specials are escaped as in :func:`escape_latex`, and non-ASCII
+    characters are braced macros, which BibTeX abbreviates and sorts as one letter."""
     text = _BIBTEX_RE.sub(lambda m: _BIBTEX[m.group(0)], clean_text(value))
-    return text.replace("--", "-{}-")
+    return latex_unicode(text.replace("--", "-{}-"))
+
+
+# Places a narrow table cell may break a long token: after - / = : _ (after . and , before a
+# letter, so numbers stay whole) and between a lower-
+# and an upper-case letter (Cosine|AnnealingLR); never inside a control word.
+_LATEX_BREAK = re.compile(
+    r"(\\[A-Za-z]+\{?\}?|\\.)|(?<=[-/=:])(?=[A-Za-z0-9])|(?<=[.,])(?=[A-Za-z])|(?<=\\_)|(?<=[a-z]{3})(?=[A-Z][a-z])"
+)
+
+
+def latex_breakable(value: Any) -> str:
+    """:func:`escape_latex` text with ``\\allowbreak`` where a long token may wrap, for the
+    narrow columns of a table set to the text width."""
+
+    def mark(match: re.Match[str]) -> str:
+        return match.group(1) if match.group(1) else r"\allowbreak{}"
+
+    return latex_unicode(_LATEX_BREAK.sub(mark, escape_latex(value)))
+
+
+def _bibtex_name_part(text: str) -> str:
+    """One part of a BibTeX name; braced whole when it holds what BibTeX would split at (a
+    comma, or the word "and")."""
+    escaped = escape_bibtex(text)
+    return f"{{{escaped}}}" if re.search(r",|\band\b", text, flags=re.I) else escaped
+
+
+def bibtex_name(person: Any) -> str:
+    """A contributor as one BibTeX name: ``Family, Given Middle`` (so abbreviating styles print
+    "A. M. Family"), a mononymous person by the one name, a group author braced whole
+    (``{Open Science Collaboration}``) so no style splits or abbreviates it."""
+    if getattr(person, "group", False):
+        return f"{{{escape_bibtex(person.full_name)}}}"
+    family, given = person.family_name, person.given_names
+    if family and given:
+        return f"{_bibtex_name_part(family)}, {_bibtex_name_part(given)}"
+    return f"{{{escape_bibtex(family or given)}}}"
+
+
+def bibtex_url(value: Any) -> str:
+    """A URL for a BibTeX ``url`` field (read verbatim by styles): braces, backslashes and
+    white space, which no URL holds raw, are dropped so the field stays balanced."""
+    return re.sub(r"[{}\\\s]", "", clean_text(value))
+
+
+# Words a sentence-case style must not lower-case: an upper-case letter after the first one
+# (LSTM, GRUs, PyTorch, McCulloch) or a letter next to a digit (BiLSTM2, 3D).
+_PROTECT_WORD = re.compile(
+    r"(?<![\\\w{])([A-Za-z0-9]*(?:[a-z0-9][A-Z]|[A-Z]{2}|[A-Z][0-9]|[0-9][A-Z])\w*)"
+)
+
+
+def bibtex_title(value: Any) -> str:
+    """A title for a BibTeX field: escaped (:func:`escape_bibtex`) with each acronym or
+    inner-capital word braced, so styles that lower-case titles keep ``{LSTM}``."""
+    text = _BIBTEX_RE.sub(lambda m: _BIBTEX[m.group(0)], clean_text(value))
+    words = re.split(r"(\s+)", text)
+    protected = [w if w.startswith("\\") else _PROTECT_WORD.sub(r"{\1}", w) for w in words]
+    return latex_unicode("".join(protected).replace("--", "-{}-"))
 
 
 # -- CSV --------------------------------------------------------------------------------------
@@ -136,19 +215,24 @@ def to_yaml(value: Any, width: int | None = 100) -> str:
 # Characters that start inline markup anywhere (emphasis, code, links, tables, strikethrough,
 # math on GitHub and Hugging Face); "( ) . - !" only matter next to these or at a line start.
 _MD_INLINE = re.compile(r"([\\`*_\[\]|~$])")
+# What could start raw HTML, an autolink or a character reference: "<" before a tag, comment
+# or URL, "&" before an entity name. Backslash-escaped (CommonMark), so the raw text a reader
+# sees on a hub has no "&amp;" in it.
+_MD_HTML = re.compile(r"(<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;))")
 # Block markers that only act at the start of a line: headings, lists, quotes, setext rules.
 _MD_BLOCK_START = re.compile(
-    r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=\s|$)|[-=]+\s*$|\d{1,9}(?=[.)](?:\s|$)))"
+    r"^(\s*)(#{1,6}(?=\s|$)|[-+](?=\s|$)|>|[-=]+\s*$|\d{1,9}(?=[.)](?:\s|$)))"
 )
 
 
 def escape_md(value: Any) -> str:
-    """Inline Markdown text: HTML metacharacters as entities, inline markup characters
-    backslash-escaped, a leading block marker neutralised, line breaks as spaces, so user
-    text cannot become markup yet stays readable (``0.001``, ``lstm-adding`` unescaped)."""
+    """Inline Markdown text: inline markup characters and what could open raw HTML or an
+    entity backslash-escaped (never as entities, which a raw README would show), a leading
+    block marker neutralised, line breaks as spaces, so user text cannot become markup yet
+    stays readable (``0.001``, ``lstm-adding`` unescaped)."""
     text = clean_text(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_HTML.sub(r"\\\1", text)
     match = _MD_BLOCK_START.match(text)
     if match:
         marker = match.group(2)
@@ -214,8 +298,12 @@ def github_property(value: Any) -> str:
 FILTERS: dict[str, Callable[..., Any]] = {
     "escape_latex": escape_latex,
     "latex": escape_latex,
+    "latex_breakable": latex_breakable,
     "escape_bibtex": escape_bibtex,
     "bibtex": escape_bibtex,
+    "bibtex_title": bibtex_title,
+    "bibtex_name": bibtex_name,
+    "bibtex_url": bibtex_url,
     "csv_cell": csv_cell,
     "csv_row": csv_row,
     "json": to_json,

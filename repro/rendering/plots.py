@@ -123,7 +123,7 @@ def training_curves(history: History) -> Plot | None:
     names = sorted(groups, key=_panel_order)[:MAX_PANELS]
     rows, cols = _grid(len(names))
     with rc_context(_STYLE):
-        figure = Figure(figsize=(7.2 if cols == 2 else 6.4, 2.6 * rows), layout="constrained")
+        figure = Figure(figsize=(8.4 if cols == 2 else 6.4, 2.6 * rows), layout="constrained")
         axes = figure.subplots(rows, cols, squeeze=False)
         for index, name in enumerate(names):
             ax = axes[index // cols][index % cols]
@@ -137,8 +137,10 @@ def training_curves(history: History) -> Plot | None:
                 ax.set_yscale("log")
             ax.set_title(plain_label(name))
             ax.set_xlabel("step")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
             if len(series) > 1 or next(iter(series)) != name:
-                ax.legend()
+                # beside the axes, never over the curves
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         for index in range(len(names), rows * cols):
             axes[index // cols][index % cols].set_visible(False)
         uri = _svg_uri(figure)

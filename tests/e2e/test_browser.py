@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import shutil
 import subprocess
 import time
@@ -18,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import lxml.html
 import pytest
 import websocket
 from support.cards import ARTIFACTS, metric_history, record_with_diagnostics
+from support.latex import pdf_text
 
 import repro
 
@@ -204,3 +207,80 @@ def test_harness_sees_external_requests_and_errors(browser: DevTools, tmp_path: 
 
     assert "http://127.0.0.1:9/style.css" in report.external_requests
     assert any("boom" in error for error in report.errors)
+
+
+# -- printing ----------------------------------------------------------------------------------
+
+PRINT_FLAGS = [flag for flag in FLAGS if not flag.startswith("--remote-debugging")]
+WORD = re.compile(r"[A-Za-z]+")
+
+
+def print_to_pdf(page: Path, pdf: Path, profile: Path) -> None:
+    """The page printed by headless Chromium (A4-ish default paper, no header or footer)."""
+    assert Path(CHROMIUM).exists(), "headless Chromium is required (Debian: chromium)"
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            *PRINT_FLAGS,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.resolve().as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert pdf.exists() and pdf.stat().st_size > 0, done.stderr[-2000:]
+
+
+def broken_words(lines: list[str], words: set[str]) -> list[str]:
+    """Places where a line ends inside a word: the last token of one line and the first of the
+    next join into (a prefix of) a word of the page that neither is on its own."""
+    found = []
+    prefixes = {w[:i] for w in words for i in range(2, len(w) + 1)}
+    for line, after in itertools.pairwise(lines):
+        if not line.strip() or not after.strip() or line.rstrip().endswith("-"):
+            continue
+        end = WORD.findall(line.split()[-1])
+        start = WORD.findall(after.split()[0])
+        if not end or not start or not line.split()[-1].endswith(end[-1]):
+            continue
+        if not after.split()[0].startswith(start[0]):
+            continue
+        left, right = end[-1], start[0]
+        joined = left + right
+        if joined in prefixes and left not in words and right not in words:
+            found.append(f"{left}|{right}")
+    return found
+
+
+def test_printed_card_breaks_between_words_and_keeps_headings_with_content(
+    tmp_path: Path,
+) -> None:
+    html = repro.render(record_with_diagnostics(), "card-html", history=metric_history())
+    page = tmp_path / "model_card.html"
+    page.write_text(html, encoding="utf-8")
+    pdf = tmp_path / "model_card.pdf"
+    print_to_pdf(page, pdf, tmp_path / "profile")
+    pages = pdf_text(pdf).split("\f")
+    doc = lxml.html.document_fromstring(html)
+    short = {w for w in WORD.findall(doc.text_content()) if 3 <= len(w) <= 12}
+    lines = [line for text in pages for line in text.splitlines()]
+    assert broken_words(lines, short) == []
+    headings = {" ".join(h.text_content().split()) for h in doc.iter("h2", "h3")}
+    printed = [p for p in pages if p.strip()]
+    assert len(printed) > 1  # the check below has page ends to look at
+    for number, text in enumerate(printed[:-1], start=1):
+        last = [line for line in text.splitlines() if line.strip()][-1]
+        assert " ".join(last.split()) not in headings, f"page {number} ends with {last!r}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "model_card.pdf").write_bytes(pdf.read_bytes())
+
+
+def test_word_break_check_sees_a_broken_word() -> None:
+    """Control: the check above does catch 'Mo/dul/e' and 'LS/TM', and passes whole words."""
+    words = {"Module", "LSTM", "layer"}
+    assert broken_words(["the Mo", "dule layer"], words) == ["Mo|dule"]
+    assert broken_words(["an LS", "TM layer"], words) == ["LS|TM"]
+    assert broken_words(["the Module", "layer"], words) == []

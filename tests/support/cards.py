@@ -8,7 +8,15 @@ import re
 from pathlib import Path
 
 import repro
-from repro.record import ClippingStats, Diagnostics, GradientFlow, RunRecord
+from repro.record import (
+    ClippingStats,
+    Diagnostics,
+    FlowWatch,
+    GradientFlow,
+    LayerFlow,
+    RecordWarning,
+    RunRecord,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "records" / "lstm-adding.yaml"
@@ -32,11 +40,25 @@ def flow_snapshots(layer: str = "rnn", steps: int = 5, timesteps: int = 100) -> 
     return snapshots
 
 
+def read_flow(snapshots: list[GradientFlow]) -> tuple[list[GradientFlow], list[LayerFlow]]:
+    """Snapshots with their readings, and the per-layer summaries, as a watched run records
+    them (repro.diagnostics.summary: pure, but its package imports torch, so on use)."""
+    from repro.diagnostics.summary import WatchedCurve, summarize, summarize_layers
+
+    read = [s.model_copy(update={"summary": summarize(s.grad_norms)}) for s in snapshots]
+    curves = [WatchedCurve(s.layer, s.direction, "LSTM", "sequence") for s in read]
+    return read, summarize_layers(read, curves)
+
+
 def record_with_diagnostics() -> RunRecord:
-    """The example record plus gradient flow for one layer and clipping statistics."""
+    """The example record plus gradient flow for one layer (snapshots, their readings, the
+    layer's summary, how steps were counted) and clipping statistics."""
     record = example_record()
+    snapshots, layers = read_flow(flow_snapshots())
     record.diagnostics = Diagnostics(
-        gradient_flow=flow_snapshots(),
+        gradient_flow=snapshots,
+        gradient_flow_layers=layers,
+        gradient_flow_watch=FlowWatch(every=500, step_unit="optimizer_step"),
         clipping=ClippingStats(
             steps=2000,
             clipped_steps=137,
@@ -47,6 +69,14 @@ def record_with_diagnostics() -> RunRecord:
             norm_max=7.9,
         ),
     )
+    record.warnings = [
+        RecordWarning(
+            path="training.precision",
+            message="the stated precision disagrees with the autocast seen while training",
+            stated="fp32",
+            observed="amp-bf16",
+        )
+    ]
     return record
 
 

@@ -16,7 +16,7 @@ from rdflib.collection import Collection
 from support.paths import SHARED
 
 JATS_DIR = SHARED / "schemas" / "jats" / "1.3"
-SDO = rdflib.Namespace("https://schema.org/")
+SDO = rdflib.Namespace("http://schema.org/")  # schema.org's own namespace (its JSON-LD context)
 
 
 def assert_valid(dtd: etree.DTD, root: etree._Element) -> None:

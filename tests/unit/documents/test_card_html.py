@@ -20,7 +20,9 @@ from repro.tracking.history import metric_history as run_history
 
 SECTION_IDS = [
     "model-details",
+    "model-sources",
     "intended-use",
+    "how-to-get-started",  # the Hub template's sections (issue 11)
     "factors",
     "metrics",
     "evaluation-data",
@@ -31,10 +33,14 @@ SECTION_IDS = [
     "architecture",
     "training-details",
     "gradient-diagnostics",
+    "environmental-impact",
     "environment",
     "reproducibility",
+    "record-warnings",
     "contributions",
     "citation",
+    "model-card-authors",
+    "model-card-contact",
 ]
 
 

@@ -78,7 +78,8 @@ def test_hugging_face_reads_eval_results_back(tmp_path: Path) -> None:
     for card in (ModelCard(text), ModelCard.load(path)):
         data = card.data
         assert data.license == "mit"
-        assert data.library_name == "pytorch"
+        # "pytorch" is no Hub library key (issue 11): no library_name, pytorch is a tag
+        assert data.library_name is None
         assert {"rnn", "lstm", "pytorch", "repro"} <= set(data.tags)
         assert data.datasets == ["adding-problem"]
         assert data.metrics == ["mse", "accuracy"]
@@ -88,7 +89,9 @@ def test_hugging_face_reads_eval_results_back(tmp_path: Path) -> None:
         assert results["mse"].metric_value == pytest.approx(0.0021)
         assert results["accuracy"].metric_value == pytest.approx(0.981)
         for result in results.values():
-            assert result.task_type == "adding"
+            # a Hub task id, never the experiment name (issue 11); the record's task names it
+            assert result.task_type == "other"
+            assert result.task_name == "adding"
             assert result.dataset_type == "adding-problem"
             assert result.dataset_name == "adding-problem"
             assert result.dataset_split == "test"
@@ -189,14 +192,20 @@ def test_training_and_reproducibility_details() -> None:
 
 
 def test_gradient_diagnostics_section_only_when_recorded() -> None:
+    """Issue 11 replaced the first/last ratio with the record's own reading of each layer."""
     assert "## Gradient diagnostics" not in repro.render(example_record(), "card-md")
     text = repro.render(record_with_diagnostics(), "card-md")
     diag = section(text, "Gradient diagnostics")
     row = next(line for line in diag.splitlines() if line.startswith("| rnn"))
     cells = [c.strip() for c in row.strip("|").split("|")]
-    assert cells[1:4] == ["5", "0–2000", "50"]
-    assert float(cells[4]) < 1e-3 < float(cells[5])  # vanishing at first, recovered later
-    assert cells[6] == "within range"
+    assert cells[1:5] == ["forward", "LSTM", "5", "0–2000"]
+    assert cells[5].startswith("stable: ")  # the latest snapshot has recovered
+    assert re.search(r"at d = \d+ \(vanishing < 1e-3, exploding > 1e3\)$", cells[5])
+    assert cells[6].startswith("vanishing: ")  # the first snapshot's reading beside it
+    assert cells[7] == "\\> 49 (T−1; 0.01 of d = 0)"  # never below 1% within the sequence
+    assert cells[8].startswith("× ") and "per step" in cells[8]
+    assert "optimizer steps" in diag  # what the step numbers count
+    assert "Ratio (first)" not in diag and "within range" not in diag
     assert "| Steps clipped | 137 (6.9%) |" in diag
 
 

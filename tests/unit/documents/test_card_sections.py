@@ -28,7 +28,7 @@ from repro.documents.formatting import Spread
 
 
 def impact(inputs: CardInputs) -> list[Block]:
-    """An environmental-impact section, as a later issue would add it."""
+    """A compute-budget section, as a later issue (or a user) would add it."""
     prov = inputs.record.provenance
     hours = prov.device_hours if prov else None
     return [Facts([Fact("Device-hours", hours)]), Note("Energy use was not measured.")]
@@ -37,7 +37,7 @@ def impact(inputs: CardInputs) -> list[Block]:
 @pytest.fixture
 def impact_section() -> Iterator[CardSection]:
     section = add_section(
-        CardSection("environmental-impact", "Environmental impact", impact),
+        CardSection("compute-budget", "Compute budget", impact),
         after="training-details",
     )
     yield section
@@ -89,24 +89,24 @@ def test_a_new_section_shows_in_markdown_and_html_in_its_declared_place(
     record = example_record()
     md = repro.render(record, "card-md")
     titles = md_headings(md)
-    assert titles[titles.index("Training details") + 1] == "Environmental impact"
-    body = md.split("## Environmental impact\n", 1)[1].split("\n## ", 1)[0]
+    assert titles[titles.index("Training details") + 1] == "Compute budget"
+    body = md.split("## Compute budget\n", 1)[1].split("\n## ", 1)[0]
     assert "| Device-hours | 0.293 |" in body
     assert "Energy use was not measured." in body
     html = lxml.html.document_fromstring(repro.render(record, "card-html"))
     ids = [s.get("id") for s in html.iter("section")]
-    assert ids[ids.index("training-details") + 1] == "environmental-impact"
+    assert ids[ids.index("training-details") + 1] == "compute-budget"
     toc = [a.text_content() for a in html.findall(".//nav/ol/li/a")]
-    assert toc[toc.index("Training details") + 1] == "Environmental impact"
-    section = html.get_element_by_id("environmental-impact")
-    assert section.find("h2").text_content() == "Environmental impact"
+    assert toc[toc.index("Training details") + 1] == "Compute budget"
+    section = html.get_element_by_id("compute-budget")
+    assert section.find("h2").text_content() == "Compute budget"
     assert section.find(".//td").text_content() == "0.293"
 
 
 def test_a_section_may_bring_its_own_partial_for_one_format(
     impact_section: CardSection, tmp_path: Path
 ) -> None:
-    partial = tmp_path / "card" / "html" / "environmental-impact.html.j2"
+    partial = tmp_path / "card" / "html" / "compute-budget.html.j2"
     partial.parent.mkdir(parents=True)
     partial.write_text(
         '<section id="{{ section.id }}"><h2>{{ section.title }}</h2><p class="impact">'

@@ -159,7 +159,8 @@ def test_jats_contrib_group_validates_and_carries_every_field(
         "vocab-term-identifier": "https://credit.niso.org/contributor-roles/conceptualization/",
         "degree-contribution": "Lead",
     }
-    affs = {aff.get("id"): aff.findtext("institution") for aff in root.findall("aff")}
+    # affiliations in <institution-wrap> (issue 11: room for ROR ids)
+    affs = {a.get("id"): a.findtext("institution-wrap/institution") for a in root.findall("aff")}
     chen = root.findall("contrib")[2]
     assert [affs[x.get("rid")] for x in chen.findall("xref[@ref-type='aff']")] == [
         "Institute of Examples",
@@ -212,7 +213,7 @@ def test_jsonld_authors_in_order_with_orcid_and_role_uris(people: Contributors) 
         orgs = {graph.value(o, SDO.name) for o in graph.objects(node, SDO.affiliation)}
         assert orgs == {rdflib.Literal(a) for a in person.affiliations}
     query = """
-        PREFIX schema: <https://schema.org/>
+        PREFIX schema: <http://schema.org/>
         SELECT ?orcid WHERE {
             ?role schema:author ?orcid ;
                   schema:roleName <https://credit.niso.org/contributor-roles/formal-analysis/> .
@@ -255,6 +256,10 @@ def test_csv_one_row_per_contributor_role(people: Contributors) -> None:
         "corresponding",
         "affiliations",
         "email",
+        # added by issue 11 (equal contribution, group authors), after the original columns
+        "equal_contribution",
+        "contributor_type",
+        "name",
     ]
     assert [(r["order"], r["role"], r["degree"]) for r in rows] == [
         ("1", "Conceptualization", "lead"),
@@ -290,13 +295,16 @@ def test_bibtex_entry_parses_with_statement_in_note(people: Contributors) -> Non
     assert entry["ID"] == "carberryrecurrent"
     assert entry["ENTRYTYPE"] == "misc"
     assert entry["title"] == people.title
+    # "Family, Given Middle" unbraced (issue 11: braced given names lost the "M."), non-ASCII
+    # as LaTeX macros BibTeX abbreviates as one letter
     assert entry["author"] == (
-        "{Carberry}, {Josiah} and {García-López}, {Ana María} and {Chen}, {Wei}"
+        "Carberry, Josiah and Garc{\\'\\i}a-L{\\'o}pez, Ana Mar{\\'\\i}a and Chen, Wei"
     )
     assert entry["note"].startswith(
         "CRediT author statement: Josiah Carberry: Conceptualization, Software, "
     )
-    assert r"Writing – review \& editing" in entry["note"]
+    # the en dash as LaTeX, for pdflatex (issue 11: non-ASCII passed raw into LaTeX)
+    assert r"Writing {\textendash} review \& editing" in entry["note"]
     assert "author+an:credit" not in entry
 
 

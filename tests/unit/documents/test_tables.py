@@ -39,6 +39,7 @@ def test_table_data_marks_exactly_the_rows_that_differ() -> None:
         "Architecture",
         "Optimisation",
         "Regularisation",
+        "Initialisation",  # no longer filed under regularisation (issue 11)
         "Reproducibility",
     ]
     assert {row.label for row in table.differing} == {
@@ -70,9 +71,10 @@ def test_latex_is_booktabs_with_one_cell_per_run() -> None:
         line.strip() for line in lines if line.strip() in ("\\toprule", "\\midrule", "\\bottomrule")
     ]
     assert rules[0] == "\\toprule" and rules[-1] == "\\bottomrule"
-    assert rules.count("\\midrule") == 4  # one before each group
+    assert rules.count("\\midrule") == 5  # one before each group
     assert "\\hline" not in tex
-    assert "\\begin{tabular}{@{}lll@{}}" in tex
+    # set to the text width (issue 11): a label column and one X column per configuration
+    assert "\\begin{tabularx}{\\linewidth}" in tex and "*{2}{>{" in tex
     assert latex_brace_depths(tex)[-1] == 0
     assert latex_raw_specials(tex) == set()
     rows = [line for line in lines if line.rstrip().endswith("\\\\")]
@@ -80,10 +82,13 @@ def test_latex_is_booktabs_with_one_cell_per_run() -> None:
     for row in rows:
         if "\\multicolumn" not in row:
             assert len(latex_cells(row)) == 3, row
-    cells = {latex_cells(r)[0]: latex_cells(r)[1:] for r in rows if "\\multicolumn" not in r}
+    cells = {latex_cells(r)[0]: latex_cells(r)[1:] for r in rows if "\\multicolumn{3}" not in r}
     assert cells["Learning rate\\textsuperscript{\\dag}"] == ["0.001", "0.003"]
     assert cells["TBPTT length\\textsuperscript{\\dag}"] == ["--", "50"]
-    assert cells["Batch size"] == ["64", "64"]
+    # a value both runs share spans their columns (issue 11: one value, printed once)
+    assert cells["Batch size"][0].startswith("\\multicolumn{2}{") and cells["Batch size"][
+        0
+    ].endswith("{64}")
     assert "\\dag{} differs between runs." in tex
 
 
@@ -118,7 +123,8 @@ def test_markdown_escapes_pipes_and_markup() -> None:
     record = example_record()
     record.run.name = "a|b <b>x</b> `c`"
     (table,) = md_tables(repro.render(record, "hparams-md"))
-    assert md_cells(table[0]) == ["Hyperparameter", "a\\|b &lt;b&gt;x&lt;/b&gt; \\`c\\`"]
+    # backslash escapes, not HTML entities, in the raw text (issue 11)
+    assert md_cells(table[0]) == ["Hyperparameter", "a\\|b \\<b>x\\</b> \\`c\\`"]
 
 
 def test_bad_inputs_are_usage_errors() -> None:

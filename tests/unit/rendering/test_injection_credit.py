@@ -99,7 +99,8 @@ def test_jats_validates_and_round_trips(
         assert element.findtext("name/given-names") == clean(person.given_names)
         assert element.findtext("name/surname") == clean(person.family_name)
         assert element.findtext("email") == EMAIL
-    assert [a.findtext("institution") for a in root.findall("aff")] == [clean(h) for h in HOSTILE]
+    institutions = [a.findtext("institution-wrap/institution") for a in root.findall("aff")]
+    assert institutions == [clean(h) for h in HOSTILE]
     article = parse_xml(render(hostile, "credit-jats", article=True))
     assert_valid(archiving_dtd, article)
     assert article.findtext(".//article-title") == clean(hostile.title or "")
@@ -111,7 +112,7 @@ def test_jsonld_parses_offline_and_round_trips(
     import rdflib
 
     block_network(monkeypatch)
-    sdo = rdflib.Namespace("https://schema.org/")
+    sdo = rdflib.Namespace("http://schema.org/")
     graph, work, roles = read_jsonld(render(hostile, "credit-jsonld"))
     assert str(graph.value(work, sdo.name)) == clean(hostile.title or "")
     for role, person in zip(roles, hostile.contributors, strict=True):
@@ -154,10 +155,40 @@ def unescape_bibtex(text: str) -> str:
     return _UNESCAPE_RE.sub(lambda m: _BIBTEX_UNESCAPE[m.group(0)], text)
 
 
+def bibtex_names(field: str) -> list[tuple[str, str]]:
+    """(family, given) of each "Family, Given" name, split at " and " and "," outside braces;
+    a part braced whole (it holds a comma or "and") loses its braces."""
+    names, depth, current = [], 0, ""
+    for token in re.split(r"(\\.|[{}]| and |, )", field):
+        if token == "{":
+            depth += 1
+        elif token == "}":
+            depth -= 1
+        if depth == 0 and token == " and ":
+            names.append(current)
+            current = ""
+        else:
+            current += token
+    names.append(current)
+    parts = []
+    for name in names:
+        depth, cut = 0, None
+        for i, ch in enumerate(name):
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            if depth == 0 and name.startswith(", ", i) and i and name[i - 1] != "\\":
+                cut = i
+                break
+        family, given = name[:cut], name[cut + 2 :]
+        parts.append(tuple(re.sub(r"^\{(.*)\}$", r"\1", p) for p in (family, given)))
+    return parts
+
+
 def test_bibtex_parses_and_round_trips(hostile: Contributors) -> None:
     entry = read_bibtex(render(hostile, "credit-bibtex", biblatex=True))
-    assert unescape_bibtex(entry["title"]) == clean(hostile.title or "")
-    names = re.findall(r"\{([^{}]*(?:\{\}[^{}]*)*)\}, \{([^{}]*(?:\{\}[^{}]*)*)\}", entry["author"])
+    # protection braces around acronyms (issue 11) are the only bare braces in the title
+    title = re.sub(r"(?<![\\a-z])\{([^{}\\]*)\}", r"\1", entry["title"])
+    assert unescape_bibtex(title) == clean(hostile.title or "")
+    names = bibtex_names(entry["author"])
     assert [(unescape_bibtex(f), unescape_bibtex(g)) for f, g in names] == [
         (clean(p.family_name), clean(p.given_names)) for p in hostile.contributors
     ]

@@ -215,7 +215,8 @@ def test_escape_latex_covers_every_special_character() -> None:
         r"a \& b \% c \$ d \# e \_ f \{ g \} h \textasciitilde{} i \textasciicircum{} j "
         r"\textbackslash{} k l -{}- m"
     )
-    assert filters.escape_latex("Ünïcødé ∑") == "Ünïcødé ∑"
+    # non-ASCII as LaTeX macros, so pdflatex needs no Unicode set-up (issue 11)
+    assert filters.escape_latex("Ünïcødé ∑") == (r"{\"U}n{\"\i}c{\o}d{\'e} {\ensuremath{\sum}}")
 
 
 def test_escape_bibtex_adds_only_balanced_braces() -> None:
@@ -257,7 +258,7 @@ def test_json_filter_is_safe_to_embed_in_html() -> None:
 
 def test_markdown_escaping_keeps_user_text_inert() -> None:
     assert filters.escape_md("<img src=x> *a* | [l](u)\nb $x$") == (
-        r"&lt;img src=x&gt; \*a\* \| \[l\](u) b \$x\$"
+        r"\<img src=x> \*a\* \| \[l\](u) b \$x\$"  # backslash escapes, no entities (issue 11)
     )
     # readable where nothing could become markup; block markers only at the start
     assert filters.escape_md("lstm-adding (seed 0.001)") == "lstm-adding (seed 0.001)"
