@@ -276,7 +276,8 @@ class TrackedRun:
             self._connect_resumed()
             return
         try:
-            client = open_client(self.tracking_uri, create=True)
+            # a busy server may reset a connection or two while many jobs start at once
+            client = with_retries(lambda: open_client(self.tracking_uri, create=True), attempts=3)
             run_id = with_retries(
                 lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
                 attempts=3,
