@@ -9,6 +9,7 @@ from .architecture import (
     RecurrentLayer,
     TiedWeights,
 )
+from .attestations import Attestation
 from .card import Card
 from .contributors import Affiliation, Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
@@ -45,6 +46,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Affiliation",
     "Architecture",
+    "Attestation",
     "Card",
     "CellType",
     "ClippingStats",

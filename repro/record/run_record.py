@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from .architecture import Architecture
+from .attestations import Attestation
 from .base import JSONValue, Section
 from .card import Card
 from .contributors import Contributor, Contributors
@@ -46,6 +47,9 @@ class RunRecord(Section):
     diagnostics: Diagnostics | None = None
     contributors: list[Contributor] = Field(default_factory=list)
     card: Card | None = None
+    attestations: dict[str, Attestation] | None = Field(
+        None, description="Checklist item id -> the authors' answer (yes/no/n/a, justification)."
+    )
     warnings: list[RecordWarning] = Field(
         default_factory=list,
         description="Disagreements and gaps found while capturing and running; empty = none.",

@@ -82,7 +82,7 @@ def test_cli_exit_codes_and_formats(tmp_path: Path) -> None:
     assert payload["passed"] is False and payload["findings"]
 
     result = cli("check", str(bare), "--format", "github")
-    assert result.stdout.startswith(f"::error file={bare},title=repro ")
+    assert result.stdout.startswith(f"::error file={bare},line=1,title=repro ")
 
     out = tmp_path / "junit.xml"
     result = cli("check", str(bare), str(EXAMPLE), "--format", "junit", "-o", str(out))
@@ -112,5 +112,5 @@ def test_user_profile_file_is_validated(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     result = cli("check", str(EXAMPLE), "--profile", str(profile))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "requirements[0].message" in result.stderr
