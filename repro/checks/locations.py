@@ -39,6 +39,8 @@ def line_finder(text: str) -> Callable[[Loc], int | None]:
             ):
                 nxt = node.value[part]
                 line = nxt.start_mark.line + 1
+                if isinstance(nxt, yaml.MappingNode) and nxt.value:  # JSON's "{" has no name
+                    line = nxt.value[0][0].start_mark.line + 1
             if nxt is None:
                 break
             node = nxt

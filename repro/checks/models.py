@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from repro.record import RunRecord
+from repro.record.attestations import ATTESTATION_KEY
 from repro.record.paths import schema_path_problem
 
 Severity = Literal["error", "warning"]
@@ -66,6 +67,11 @@ class Requirement(BaseModel):
     group: GroupRule | None = Field(
         None, description="With --group: judged once on the group by this rule instead."
     )
+    key: str | None = Field(
+        None,
+        pattern=ATTESTATION_KEY,
+        description="rule attested: the key the record's attestations answer it under.",
+    )
     when: str | None = Field(None, description="Only applies when this path holds a value ...")
     when_in: tuple[str, ...] = Field((), description="... and, if given, one of these values.")
     any_of: tuple[str, ...] = Field((), description="Alternatives: met if any of them holds one.")
@@ -86,12 +92,14 @@ class Requirement(BaseModel):
             raise ValueError("when_in is given without when (the path whose value it lists)")
         if self.rule == "attested" and self.group not in (None, "attested"):
             raise ValueError("an attested requirement is judged on the group as attested")
+        if (self.rule == "attested") != (self.key is not None):
+            raise ValueError("key (the attestation's key) is given with rule attested, and only")
         return self
 
     @property
     def attestation_key(self) -> str:
-        """The key the record's ``attestations`` answer this item under: its id."""
-        return self.id
+        """The key the record's ``attestations`` answer this item under."""
+        return self.key or self.id
 
     @property
     def group_rule(self) -> str | None:

@@ -224,6 +224,8 @@ def results_in_history(
     if history is None:
         return []
     logged = {key for key in history if not key.startswith("results/")}
+    if not logged:  # a record logged after the fact (repro log): no history to judge by
+        return []
     problems = []
     for i, metric in _results(data):
         name = metric["name"]

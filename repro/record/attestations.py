@@ -6,13 +6,16 @@ missing answer or a missing justification, never on an honest "no".
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from .base import Section
 
 Answer = Literal["yes", "no", "n/a"]
+# a key is one step of a field path (attestations.neurips-7-error-bars): no dots, no brackets
+ATTESTATION_KEY = r"^[A-Za-z0-9_-]+$"
+AttestationKey = Annotated[str, StringConstraints(pattern=ATTESTATION_KEY)]
 
 
 class Attestation(Section):

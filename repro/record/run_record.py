@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from .architecture import Architecture
-from .attestations import Attestation
+from .attestations import Attestation, AttestationKey
 from .base import JSONValue, Section
 from .card import Card
 from .contributors import Contributor, Contributors
@@ -47,7 +47,7 @@ class RunRecord(Section):
     diagnostics: Diagnostics | None = None
     contributors: list[Contributor] = Field(default_factory=list)
     card: Card | None = None
-    attestations: dict[str, Attestation] | None = Field(
+    attestations: dict[AttestationKey, Attestation] | None = Field(
         None, description="Checklist item id -> the authors' answer (yes/no/n/a, justification)."
     )
     warnings: list[RecordWarning] = Field(

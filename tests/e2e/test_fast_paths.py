@@ -111,10 +111,22 @@ def test_check_report_diff_and_paper_outputs_do_not_import_torch_or_mlflow() -> 
     outcome = _run_cli_in_process(
         ["check", str(EXAMPLE)],
         ["check", str(EXAMPLE), "--profile", "model-card", "--format", "junit"],
+        [
+            "check",
+            str(EXAMPLE),
+            str(EXAMPLE),
+            "--group",
+            "--profile",
+            "neurips",
+            "--format",
+            "github",
+            "--baseline",
+            str(EXAMPLE),
+        ],
         ["report", str(EXAMPLE), str(EXAMPLE), "--format", "latex"],
         ["diff", str(EXAMPLE), str(EXAMPLE)],
         ["card", str(EXAMPLE), "--format", "md"],
         ["credit", contributors, "--format", "jats"],
     )
-    assert outcome["codes"] == [0, 1, 0, 0, 0, 0]
+    assert outcome["codes"] == [0, 1, 0, 0, 0, 0, 0]
     assert outcome["heavy"] == []
