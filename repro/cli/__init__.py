@@ -14,6 +14,7 @@ from repro.errors import ReproError
 COMMANDS: dict[str, str] = {
     "card": "repro.cli.card:card",
     "check": "repro.cli.check:check",
+    "checklist": "repro.cli.checklist:checklist",
     "credit": "repro.cli.credit:credit",
     "diff": "repro.cli.diff:diff",
     "export": "repro.cli.export:export",

@@ -14,6 +14,7 @@ from repro.checks.models import CheckReport
 from repro.documents.budget import expected_max, expected_max_csv
 from repro.documents.card import card_markdown, card_page
 from repro.documents.check import check_report
+from repro.documents.checklist import checklist
 from repro.documents.credit import (
     credit_bibtex,
     credit_csv,
@@ -62,6 +63,24 @@ def table_formats(
         for variant, extension, media, kind in TABLE_VARIANTS
     )
 
+
+CHECKLIST_FORMATS = tuple(  # repro checklist --format md|latex (repro paper uses them by name)
+    OutputFormat(
+        name=f"checklist-{variant}",
+        document=checklist,
+        template=f"checklist/checklist.{extension}.j2",
+        accepts=RECORDS,
+        suffix=f".{extension}",
+        media_type=media,
+        autoescape=False,
+        description=f"The profile's checklist answered from the records, {what}.",
+        command="checklist",
+    )
+    for variant, extension, media, what in (
+        ("md", "md", "text/markdown", "as Markdown"),
+        ("latex", "tex", "application/x-latex", "in LaTeX with the official answer macros"),
+    )
+)
 
 BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
     OutputFormat(
@@ -214,4 +233,5 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
             ),
         )
     ),
+    *CHECKLIST_FORMATS,
 )

@@ -31,12 +31,14 @@ def program(name: str) -> str:
     return found
 
 
-def compile_latex(body: str, workdir: Path, *, bibliography: str | None = None) -> Compiled:
+def compile_latex(
+    body: str, workdir: Path, *, bibliography: str | None = None, preamble_extra: str = ""
+) -> Compiled:
     """``body`` inside ``\\begin{document}`` of a standard article (10 pt, 345 pt text width);
     with ``bibliography`` (BibTeX text), every entry cited and typeset in an abbreviating style
     (abbrv) through bibtex."""
     pdflatex = program("pdflatex")
-    document = PREAMBLE + "\\begin{document}\n" + body + "\n"
+    document = PREAMBLE + preamble_extra + "\\begin{document}\n" + body + "\n"
     if bibliography is not None:
         (workdir / "refs.bib").write_text(bibliography, encoding="utf-8")
         document += "\\nocite{*}\n\\bibliographystyle{abbrv}\n\\bibliography{refs}\n"
