@@ -140,19 +140,29 @@ def write_everything(outcomes: list[Outcome], out: Outputs) -> tuple[list[RunRec
     return records, origins
 
 
+# --- repro check and checklist (issue 12): the runs judged as the paper's group -------------
 def check_report(records: list[RunRecord], out: Outputs) -> str:
-    """Check every record against the ML reproducibility profile; a one-line verdict."""
+    """The runs checked as one paper's group of seeds against the ML reproducibility profile,
+    and each against the model-card profile; the NeurIPS checklist answered from the records
+    (Markdown and LaTeX). A one-line verdict per profile."""
     try:
-        report = repro.check(records, profile="ml-reproducibility")
-    except (ImportError, AttributeError) as exc:
+        report = repro.check(records, profile="ml-reproducibility", group=True)
+        cards = repro.check(records, profile="model-card")
+    except (ImportError, AttributeError, TypeError) as exc:
         out.skipped.append(("check-report.txt", f"repro check is not available ({exc})"))
         return "check report: not available yet"
     out.render(out.root / "check-report.txt", report, "check-text")
-    verdict = "passed" if report.passed else "FAILED"
-    return (
-        f"check ({report.profile.name}): {verdict}, {len(report.errors)} error(s), "
-        f"{len(report.warnings)} warning(s) over {len(records)} records"
-    )
+    for fmt in ("checklist-md", "checklist-latex"):
+        name = f"checklist/neurips{suffix(fmt, '.txt')}"
+        out.render(out.root / name, records, fmt, profile="neurips")
+    lines = []
+    for done in (report, cards):
+        verdict = "passed" if done.passed else "FAILED"
+        lines.append(
+            f"check ({done.profile.name}): {verdict}, {len(done.errors)} error(s), "
+            f"{len(done.warnings)} warning(s) over {len(records)} records"
+        )
+    return "\n".join(lines)
 
 
 def flow_of(record: RunRecord) -> LayerFlow | None:

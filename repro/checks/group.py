@@ -15,7 +15,7 @@ from repro.checks.rules import Data, Problem, answer_problem, has_value
 
 
 def result_values(runs: list[Data]) -> dict[tuple[str, str | None], list[float]]:
-    """(metric, split) -> the values behind it across the group: a run's per-seed values when
+    """(metric, split) -> the values behind it across the runs: a run's per-seed values when
     it gives them, else its value."""
     values: dict[tuple[str, str | None], list[float]] = {}
     for data in runs:
@@ -24,6 +24,22 @@ def result_values(runs: list[Data]) -> dict[tuple[str, str | None], list[float]]
             found = [float(v) for v in per_seed.values()] if per_seed else [metric["value"]]
             values.setdefault((metric["name"], metric.get("split")), []).extend(found)
     return values
+
+
+def configurations(runs: list[Data]) -> dict[str, list[Data]]:
+    """The runs by configuration (runs differing only in seed together), each labelled by what
+    tells it apart (its cells and sizes; ``""`` when the group is one configuration)."""
+    by_key: dict[str, list[Data]] = {}
+    for data in runs:
+        by_key.setdefault(_configuration(data), []).append(data)
+    if len(by_key) == 1:
+        return {"": runs}
+    out: dict[str, list[Data]] = {}
+    for number, members in enumerate(by_key.values(), start=1):
+        layers = (members[0].get("architecture") or {}).get("recurrent_layers", [])
+        label = "+".join(f"{x.get('cell')} {x.get('hidden_size')}" for x in layers)
+        out[label if label and label not in out else f"configuration {number}"] = members
+    return out
 
 
 def _configuration(data: Data) -> str:
@@ -57,31 +73,36 @@ def search_budget(runs: list[Data]) -> tuple[int | None, str | None]:
 
 
 def group_facts(runs: list[Data], label: str) -> GroupFacts:
+    """Per configuration and result: the number of runs (seeds) behind it, mean and std."""
     results = []
-    for (name, split), values in result_values(runs).items():
-        results.append(
-            {
-                "name": name,
-                "split": split,
-                "n": len(values),
-                "mean": statistics.fmean(values),
-                "std": statistics.stdev(values) if len(values) > 1 else None,
-                "values": values,
-            }
-        )
+    for config, members in configurations(runs).items():
+        for (name, split), values in result_values(members).items():
+            results.append(
+                {
+                    "configuration": config,
+                    "name": name,
+                    "split": split,
+                    "n": len(values),
+                    "mean": statistics.fmean(values),
+                    "std": statistics.stdev(values) if len(values) > 1 else None,
+                    "values": values,
+                }
+            )
     budget, source = search_budget(runs)
     return GroupFacts(label, len(runs), results, budget, source)
 
 
-def _label(entry: dict[str, Any]) -> str:
-    return f"{entry['name']} ({entry['split']})" if entry["split"] else entry["name"]
+def result_label(entry: dict[str, Any]) -> str:
+    """``mse (test)``; in a group of several configurations ``mse (test), lstm 64``."""
+    label = f"{entry['name']} ({entry['split']})" if entry["split"] else entry["name"]
+    return f"{label}, {entry['configuration']}" if entry.get("configuration") else label
 
 
 def runs_per_result(runs: list[Data], facts: GroupFacts, req: Requirement) -> list[Problem]:
     if not facts.results:
         return [(("results",), "no run reports a result")]
     thin = [e for e in facts.results if e["n"] < 2]
-    return [(("results",), f"{_label(e)}: {e['n']} run behind it") for e in thin]
+    return [(("results",), f"{result_label(e)}: {e['n']} run behind it") for e in thin]
 
 
 def spread_per_result(runs: list[Data], facts: GroupFacts, req: Requirement) -> list[Problem]:
@@ -92,7 +113,7 @@ def spread_per_result(runs: list[Data], facts: GroupFacts, req: Requirement) -> 
         if m.get("std") is not None or m.get("ci")
     }
     return [
-        (("results",), f"{_label(e)}: one value, no spread can be computed")
+        (("results",), f"{result_label(e)}: one value, no spread can be computed")
         for e in facts.results
         if e["std"] is None and (e["name"], e["split"]) not in stated
     ]

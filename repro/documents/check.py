@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from repro.checks.group import result_label
 from repro.checks.models import BASELINE_LABEL, CheckReport, Finding, Loc
 from repro.record.paths import path_of
 
@@ -100,10 +101,9 @@ def _group_lines(report: CheckReport) -> list[str]:
         return []
     lines = []
     for entry in facts.results:
-        split = f" ({entry['split']})" if entry["split"] else ""
         spread = f", std {entry['std']:.4g}" if entry["std"] is not None else ", no spread (n=1)"
         mean = f"n={entry['n']}, mean {entry['mean']:.4g}"
-        lines.append(f"{facts.label}: {entry['name']}{split}: {mean}{spread}")
+        lines.append(f"{facts.label}: {result_label(entry)}: {mean}{spread}")
     if facts.search_budget is not None:
         lines.append(
             f"{facts.label}: search budget {facts.search_budget} ({facts.search_budget_source})"

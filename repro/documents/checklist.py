@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from repro.checks.engine import check
+from repro.checks.group import result_label
 from repro.checks.models import CheckReport, Profile, Requirement
 from repro.checks.profiles import load_profile
 from repro.checks.rules import has_value, located
@@ -74,7 +75,7 @@ def _recorded(datas: list[dict[str, Any]], req: Requirement) -> str | None:
                 if text not in values:
                     values.append(text)
         if values:
-            shown = ", ".join(values[:MAX_VALUES])
+            shown = ("; " if any(", " in v for v in values) else ", ").join(values[:MAX_VALUES])
             more = f" and {len(values) - MAX_VALUES} more" if len(values) > MAX_VALUES else ""
             return f"{path}: {shown}{more}"
     return None
@@ -90,9 +91,8 @@ def _group_evidence(report: CheckReport, req: Requirement) -> str | None:
         return f"search budget {facts.search_budget} ({facts.search_budget_source})"
     parts = []
     for e in facts.results:
-        split = f" ({e['split']})" if e["split"] else ""
         spread = f" ± {e['std']:.2g} (sample std)" if e["std"] is not None else ""
-        parts.append(f"{e['name']}{split} {e['mean']:.4g}{spread} over n={e['n']} runs")
+        parts.append(f"{result_label(e)} {e['mean']:.4g}{spread} over n={e['n']} runs")
     return "; ".join(parts) or None
 
 

@@ -55,6 +55,7 @@ def test_demo_tracks_every_run_and_writes_every_output(tmp_path: Path) -> None:
     assert not missing, f"missing outputs {missing}\n{result.stdout}"
     assert "skipped" not in result.stdout and "failed" not in result.stdout, result.stdout
     assert "check (ml-reproducibility): passed" in result.stdout
+    assert "check (model-card): passed, 0 error(s)" in result.stdout  # (issue 12)
 
     # the embedded default store in the working directory holds the runs, with their records
     from mlflow import MlflowClient
