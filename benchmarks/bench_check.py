@@ -62,7 +62,7 @@ def main() -> None:
                 str(RECORD),
                 "--format",
                 "junit",
-            ],  # fmt: skip
+            ],
             f"repro check ({args.files} files)": [python, "-m", "repro", "check", *many],
             f"repro check ({args.files} files, --group)": [
                 python,
@@ -71,7 +71,7 @@ def main() -> None:
                 "check",
                 *many,
                 "--group",
-            ],  # fmt: skip
+            ],
         }
         times: dict[str, list[float]] = {name: [] for name in commands}
         for argv in commands.values():  # warm the file cache once, untimed
