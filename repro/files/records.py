@@ -33,7 +33,7 @@ MAX_INT_DIGITS = 4300  # Python's own limit for converting text to int
 Model = TypeVar("Model", bound=BaseModel)
 
 
-class _StrictLoader(yaml.SafeLoader):
+class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
     """Safe YAML that keeps timestamps as text (pydantic parses them) and rejects duplicate keys."""
 
 
@@ -139,7 +139,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _load_yaml(text: str) -> Any:
-    loader = _StrictLoader(text)  # a SafeLoader subclass
+    loader = _StrictLoader(text)  # a SafeLoader subclass (libyaml's parser where installed)
     try:
         node = loader.get_single_node()
         if node is None:
