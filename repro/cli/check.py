@@ -92,7 +92,8 @@ def check(
     options = {}
     if output_format.takes("files"):
         options["files"] = {s: f for s in sources if (f := file_of(s)) is not None}
-    if output_format.takes("lines") and report.findings:
+    # the field's line: for annotations and JSON (a YAML parse per file, so only when shown)
+    if output_format.takes("lines") and report.findings and fmt not in ("text", "junit"):
         wanted = {f.record for f in report.findings}
         files = options.get("files", {})
         options["lines"] = line_finders({n: p for n, p in files.items() if n in wanted})
