@@ -126,3 +126,16 @@ def test_a_malformed_profile_is_a_clear_usage_error(tmp_path: Path) -> None:
     extends.write_text("name: p\ntitle: t\nsource: s\nextends: nope\n")
     done = cli(str(EXAMPLE), "--profile", str(extends))
     assert done.returncode == 2 and "unknown profile 'nope'" in done.stderr
+
+
+def test_checklist_and_check_need_sources_and_a_known_profile() -> None:
+    for command in ("check", "checklist"):
+        done = subprocess.run(
+            [sys.executable, "-m", "repro", command], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2 and "SOURCE" in done.stderr
+        done = subprocess.run(
+            [sys.executable, "-m", "repro", command, str(EXAMPLE), "--profile", "nope"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 2 and "unknown profile 'nope'" in done.stderr
