@@ -22,6 +22,7 @@ from repro.documents.credit import (
     credit_text,
 )
 from repro.documents.hparams import hparams
+from repro.documents.methods import methods
 from repro.documents.results import results
 from repro.record import Contributors, RunRecord
 from repro.rendering.format import OutputFormat
@@ -168,6 +169,28 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
         media_type="application/x-latex",
         autoescape=False,
         description="Hyperparameters of one or several runs side by side, LaTeX booktabs.",
+        command="report",
+    ),
+    OutputFormat(
+        name="methods-md",
+        document=methods,
+        template="methods/methods.md.j2",
+        accepts=RECORDS,
+        suffix=".md",
+        media_type="text/markdown",
+        autoescape=False,
+        description="Training details of each configuration as a methods paragraph, Markdown.",
+        command="report",
+    ),
+    OutputFormat(
+        name="methods-latex",
+        document=methods,
+        template="methods/methods.tex.j2",
+        accepts=RECORDS,
+        suffix=".tex",
+        media_type="application/x-latex",
+        autoescape=False,
+        description="Training details of each configuration as a methods paragraph, LaTeX.",
         command="report",
     ),
     *table_formats(

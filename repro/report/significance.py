@@ -85,6 +85,8 @@ class Comparison:
     note: str | None
     higher_is_better: bool | None
     alpha: float = ALPHA
+    effect: float | None = None  # Cohen's d of a - b (pooled std), None when undefined
+    runs_needed: int | None = None  # runs per group for 80% power at ``effect``, when it lacks
 
     @property
     def significant(self) -> bool:
@@ -319,6 +321,7 @@ def compare(
     d = _cohens_d(a, b)
     power = welch_power(d, len(a), len(b), alpha) if d is not None else None
     note = None
+    needed = None
     if not math.isfinite(welch.p_value):
         note = "every run of both groups scored the same: the t-test is undefined"
     elif power is not None and d is not None and power < POWER:
@@ -345,6 +348,8 @@ def compare(
         note=note,
         higher_is_better=higher_is_better,
         alpha=alpha,
+        effect=d,
+        runs_needed=needed,
     )
 
 
