@@ -11,7 +11,7 @@ written as recorded (``format_value``); the only counted number is how many runs
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from repro.documents.formatting import format_value, join_oxford, seed_list
 from repro.documents.phrases import (
@@ -50,8 +50,13 @@ class MethodsGroup:
 
 @dataclass(frozen=True)
 class MethodsDocument:
+    """``shared``: the sentences every configuration's records give alike (said once, before
+    the groups, when there are several); each group then holds only its own."""
+
     groups: list[MethodsGroup]
     title: str
+    shared: list[Sentence] = field(default_factory=list)
+    shared_not_recorded: list[str] = field(default_factory=list)
 
 
 # Topic -> how the not-recorded list names it.
@@ -145,7 +150,7 @@ def _parameters(record: RunRecord) -> str | None:
     arch = record.architecture
     if arch is None or arch.total_parameters is None:
         return None
-    text = f"It has {arch.total_parameters:,} parameters"
+    text = f"The model has {arch.total_parameters:,} parameters"
     trainable = arch.trainable_parameters
     if trainable is not None and trainable != arch.total_parameters:
         text += f", {trainable:,} of them trainable"
@@ -447,6 +452,25 @@ def methods(
             {key: config_fields(runs[0]) for key, runs in buckets.items()}
         )
     groups = [_group(labels[key], runs) for key, runs in buckets.items()]
+    shared: list[Sentence] = []
+    shared_missing: list[str] = []
+    if len(groups) > 1 and group is None:
+        shared = [
+            s
+            for s in groups[0].sentences
+            if s.topic != "seeds" and all(s in g.sentences for g in groups[1:])
+        ]
+        shared_missing = [
+            t for t in groups[0].not_recorded if all(t in g.not_recorded for g in groups)
+        ]
+        groups = [
+            replace(
+                g,
+                sentences=[s for s in g.sentences if s not in shared],
+                not_recorded=[t for t in g.not_recorded if t not in shared_missing],
+            )
+            for g in groups
+        ]
     if group is not None:
         chosen = [g for g in groups if g.label == group]
         if not chosen:
@@ -455,4 +479,9 @@ def methods(
             names = "; ".join(repr(g.label) for g in groups)
             raise UsageError(f"group {group!r} is not among the configurations ({names})")
         groups = chosen
-    return MethodsDocument(groups=groups, title=title or "Training details")
+    return MethodsDocument(
+        groups=groups,
+        title=title or "Training details",
+        shared=shared,
+        shared_not_recorded=shared_missing,
+    )
