@@ -106,7 +106,7 @@ def _model(record: RunRecord) -> str | None:
         return f"a model without recurrent layers ({kinds})" if kinds else None
     parts = []
     for layer in arch.recurrent_layers:
-        text = f"a {layer.num_layers}-layer " if layer.num_layers > 1 else "a "
+        text = f"{layer.num_layers}-layer " if layer.num_layers > 1 else ""
         text += "bidirectional " if layer.bidirectional else ""
         text += cell_name(layer)
         facts = []
@@ -118,8 +118,21 @@ def _model(record: RunRecord) -> str | None:
             facts.append(f"projection size {layer.proj_size}")
         if layer.num_layers > 1 and layer.dropout:
             facts.append(f"dropout {format_value(layer.dropout)} between its layers")
-        parts.append(text + (f" ({', '.join(facts)})" if facts else ""))
-    return join_oxford(parts)
+        parts.append(f"{article(text)} {text}" + (f" with {join_oxford(facts)}" if facts else ""))
+    return "; ".join(parts) if len(parts) > 2 else join_oxford(parts)
+
+
+def article(phrase: str) -> str:
+    """'a' or 'an' before ``phrase`` as it is read aloud: an LSTM, an Elman RNN, a GRU."""
+    first = phrase[:1]
+    if not first:
+        return "a"
+    if first.isdigit():
+        return "an" if phrase.startswith(("8", "11-", "18-")) else "a"
+    word = phrase.split()[0].strip("(")
+    if word.isupper() and len(word) > 1:  # an acronym, read letter by letter
+        return "an" if first in "AEFHILMNORSX" else "a"
+    return "an" if first.lower() in "aeiou" else "a"
 
 
 def _architecture(record: RunRecord) -> str | None:
@@ -137,8 +150,8 @@ def _architecture(record: RunRecord) -> str | None:
     head = arch.output_head
     if head is not None:
         text += (
-            f", with a {head.kind} output layer from {head.in_features} to {head.out_features} "
-            f"features"
+            f", followed by {article(head.kind)} {head.kind} output layer ({head.in_features} "
+            f"to {head.out_features} features)"
         )
     if arch.tied_weights:
         tied = "; ".join(" and ".join(t.parameters) for t in arch.tied_weights)
@@ -176,7 +189,7 @@ def _data(record: RunRecord) -> str | None:
                     f"(mean {format_value(lengths.mean)})"
                 )
         if dataset.preprocessing and dataset.preprocessing != ["none"]:
-            text += f", preprocessed by {'; '.join(dataset.preprocessing)}"
+            text += f", preprocessing: {'; '.join(dataset.preprocessing)}"
         parts.append(text)
     return f"The data: {'; '.join(parts)}."
 
@@ -285,11 +298,13 @@ def _initialisation(record: RunRecord) -> str | None:
         return None
     if init.scheme == "pytorch-default":
         return "Parameters kept PyTorch's default initialisation."
-    text = f"Parameters were initialised as {init.scheme}"
     differ = init.details.get("not_default") if isinstance(init.details, dict) else None
-    if differ:
-        names = differ if isinstance(differ, list) else [differ]
-        text += f" ({', '.join(str(n) for n in names)} differing from PyTorch's default)"
+    names = [str(n) for n in (differ if isinstance(differ, list) else [differ])] if differ else []
+    if init.scheme == "custom" and names:
+        return f"Parameters kept PyTorch's default initialisation except {join_oxford(names)}."
+    text = f"Parameters were initialised as {init.scheme}"
+    if names:
+        text += f" ({join_oxford(names)} differing from PyTorch's default)"
     return text + "."
 
 

@@ -244,6 +244,7 @@ def results(
             tests.update({(key, column): c for key, c in found.items()})
             if ref is not None and found:
                 references[column] = ref
+    tested = {k: c for k, c in tests.items() if c.welch is not None}
     rows = []
     notes: list[str] = []
     for group in table.groups:
@@ -300,7 +301,7 @@ def results(
         reference=next(g.label for g in table.groups if g.key == reference_key)
         if reference_key
         else None,
-        significance=_method(tests, alpha, reference_key is not None) if tests else None,
+        significance=_method(tested, alpha, reference_key is not None) if tested else None,
         significance_notes=tested_notes,
     )
 
@@ -363,7 +364,9 @@ def _column_tests(
         for key, p in zip(tested, adjusted, strict=True):
             found[key] = replace(found[key], p_adjusted=p)
     single = [g.label for g in [ref, *others] if g.cells[column].n < 2]
-    if single:
+    if len(single) == len(groups):
+        notes.append(f"{where}: every configuration has one run: no significance test.")
+    elif single:
         notes.append(f"{where}: not tested, one run only: {'; '.join(single)}.")
     for comparison in found.values():
         if comparison.welch is not None and comparison.p_adjusted is None:
