@@ -357,6 +357,7 @@ def _column_tests(
             direction,
             alpha,
             comparisons=len(others),
+            interval=False,
         )
     tested = [k for k, c in found.items() if c.p_adjusted is not None]
     if len(others) > 1 and tested:
