@@ -155,3 +155,55 @@ def test_paper_from_mlflow_runs_draws_training_curves(tracking_store: str, tmp_p
     assert done.returncode == 0, done.stderr
     assert list(out.glob("figures/training-curves-*.pdf"))
     assert "Training curves" not in done.stderr  # no note: the curves were drawn
+
+
+CHECKLIST_TEX = r"""\begin{enumerate}
+{% for run in runs %}
+\item {\bf {{ run | latex }}}
+    \item[] Answer: \answerYes{}
+{% endfor %}
+\end{enumerate}
+"""
+
+
+def test_a_registered_checklist_is_input_and_compiles(tmp_path: Path) -> None:
+    """The checklist formats come from the registry (repro checklist's): when they are there,
+    the appendix inputs the LaTeX one, and its answer macros compile outside a venue's style.
+    Without the real ones installed, stand-ins in the official checklist's shape are
+    registered for the test."""
+    from repro.rendering.format import OutputFormat
+    from repro.rendering.registry import FORMATS, register, unregister
+
+    added = []
+    if "checklist-latex" not in FORMATS:
+        templates = tmp_path / "templates"
+        templates.mkdir()
+        (templates / "checklist.tex.j2").write_text(CHECKLIST_TEX, encoding="utf-8")
+        (templates / "checklist.md.j2").write_text("{{ runs }}\n", encoding="utf-8")
+
+        def stand_in(source: list[RunRecord], profile: str = "neurips") -> dict[str, object]:
+            return {"runs": [r.run.name for r in source], "profile": profile}
+
+        for variant, suffix in (("latex", "tex"), ("md", "md")):
+            added.append(
+                register(
+                    OutputFormat(
+                        name=f"checklist-{variant}", document=stand_in,
+                        template=f"checklist.{suffix}.j2", accepts=(list,), suffix=f".{suffix}",
+                        media_type="text/plain", autoescape=False, description="stand-in",
+                        template_dirs=(str(templates),),
+                    )
+                )
+            )  # fmt: skip
+    try:
+        written = write_paper(runs()[:3], tmp_path / "paper", profile="neurips")
+    finally:
+        for fmt in added:
+            unregister(fmt.name)
+    assert "checklist/checklist.tex" in written.written
+    assert "Reproducibility checklist" not in dict(written.notes)
+    body = (tmp_path / "paper/appendix-body.tex").read_text(encoding="utf-8")
+    assert "\\input{checklist/checklist}" in body
+    assert "\\providecommand{\\answerYes}" in (tmp_path / "paper/appendix.tex").read_text()
+    errors, overfull = pdflatex(tmp_path / "paper")
+    assert errors == [] and overfull == []
