@@ -407,11 +407,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             outcomes.append(outcome)
 
-    trials = random_search(
-        settings if args.quick else replace(settings, steps=max(1, settings.steps // 2)),
-        QUICK_SEARCH_TRIALS if args.quick else SEARCH_TRIALS,
-        console,
-    )
+    trials = random_search(settings, QUICK_SEARCH_TRIALS if args.quick else SEARCH_TRIALS, console)
 
     out = Outputs(args.out.resolve())
     records, origins = write_everything(outcomes, out)
