@@ -116,6 +116,7 @@ def test_latex_with_marks_escapes_and_compiles(tmp_path: Path) -> None:
     assert compiled.errors == [] and compiled.overfull == []
 
 
+@pytest.mark.slow
 def test_report_cli_reference_and_alpha(tmp_path: Path) -> None:
     files = [
         str(repro.save_record(r, tmp_path / f"r{i}.yaml")) for i, r in enumerate(three_cells())
