@@ -6,10 +6,12 @@ working directory (``mlflow.db``). The output folder gets each run's record (as 
 MLflow), a model card per run (Markdown, and HTML rendered from the MLflow run so it carries the
 training curves and the gradient-flow plot; the HTML card is also logged on the run), the CRediT
 statement in every format, the hyperparameter and multi-seed results tables, the
-reproducibility check report, and ``gradient-flow.md``: how the gradient flow through time
-differs between the cells at initialisation and after training, written from the runs' own
-records. An output whose format is not available in this installation is listed as skipped,
-with the reason.
+reproducibility check report, a small random search's expected best score by number of trials
+(``tables/expected-max.md``), the paper's appendix written by ``repro paper`` (``paper/``,
+compiled with ``pdflatex appendix.tex``), and ``gradient-flow.md``: how the gradient flow
+through time differs between the cells at initialisation and after training, written from the
+runs' own records. An output whose format is not available in this installation is listed as
+skipped, with the reason.
 
     python examples/demo.py --out demo-output [--quick]
 """
@@ -19,7 +21,9 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -306,6 +310,81 @@ def flow_report(records: list[RunRecord]) -> str:
     return "\n".join(lines)
 
 
+# -- a random search and the paper's appendix (issue 13) ------------------------------------
+
+SEARCH_TRIALS = 6  # trials of the random search (--quick: QUICK_SEARCH_TRIALS)
+QUICK_SEARCH_TRIALS = 3
+SEARCH_SPACE = {"lr": "log-uniform [0.001, 0.03]", "hidden_size": [16, 32]}
+
+
+def random_search(settings: Settings, trials: int, console: Console) -> list[Outcome]:
+    """A small random search over the LSTM's learning rate and hidden size, each trial an
+    MLflow run of the experiment ``adding-search`` recording the search and its validation MSE
+    (the objective), so the paper can show the expected best score by budget."""
+    draw = random.Random(0)
+    outcomes = []
+    for trial in range(trials):
+        lr = round(10 ** draw.uniform(-3.0, math.log10(0.03)), 5)
+        hidden = draw.choice(SEARCH_SPACE["hidden_size"])
+        search = {
+            "method": "random",
+            "space": SEARCH_SPACE,
+            "trials": trials,
+            "objective": "validation/mse",
+            "selected": {"lr": lr, "hidden_size": hidden},
+        }
+        outcome = train(
+            "lstm",
+            0,
+            replace(settings, lr=lr, hidden_size=hidden),
+            experiment="adding-search",
+            search=search,
+            name=f"lstm-search-trial{trial}",
+        )
+        score = outcome.record.metric("mse", "validation")
+        console.print(
+            f"  search trial {trial}: lr {lr:g}, hidden {hidden}: validation MSE "
+            f"{score.value if score else float('nan'):.4f}  ({outcome.seconds:.1f} s)"
+        )
+        outcomes.append(outcome)
+    return outcomes
+
+
+def budget_table(trials: list[Outcome], out: Outputs) -> str | None:
+    """The expected best validation MSE by number of trials, as Markdown (also written)."""
+    path = out.root / "tables" / f"expected-max{suffix('expected-max-md', '.md')}"
+    out.render(path, [t.record for t in trials], "expected-max-md")
+    return path.read_text(encoding="utf-8") if path in out.written else None
+
+
+def paper_appendix(outcomes: list[Outcome], trials: list[Outcome], out: Outputs) -> str:
+    """``repro paper`` over the runs (the search's trials for the budget) into ``paper/``."""
+    folder = out.root / "paper"
+    if all(o.online for o in (*outcomes, *trials)):
+        command = [sys.executable, "-m", "repro", "paper", *(o.run_id for o in outcomes)]
+        command += [arg for t in trials for arg in ("--search", t.run_id)]
+        done = subprocess.run(
+            [*command, "-o", str(folder)], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            out.failed.append(("paper/", done.stderr.strip()))
+            return "paper appendix: FAILED"
+    else:  # a run only in the journal: from the records as tracked
+        from repro.paper import write_paper
+
+        try:
+            write_paper([o.record for o in outcomes], folder, search=[t.record for t in trials])
+        except ReproError as exc:
+            out.failed.append(("paper/", str(exc)))
+            return "paper appendix: FAILED"
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    out.written.extend(files)
+    return (
+        f"paper appendix: {len(files)} files in {out.rel(folder)}/ "
+        f"(cd {out.rel(folder)} && pdflatex appendix.tex)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("demo-output"), help="output folder")
@@ -338,17 +417,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             outcomes.append(outcome)
 
+    trials = random_search(settings, QUICK_SEARCH_TRIALS if args.quick else SEARCH_TRIALS, console)
+
     out = Outputs(args.out.resolve())
     records, origins = write_everything(outcomes, out)
     verdict = check_report(records, out)
+    budget = budget_table(trials, out)
+    appendix = paper_appendix(outcomes, trials, out)
     report = flow_report(records)
     out.write(out.root / "gradient-flow.md", lambda: report)
 
     console.print(summary_table(records, outcomes, origins))
     prose = [line for line in report.splitlines()[2:] if line and not line.startswith("|")]
     console.print("\n".join(prose), markup=False, highlight=False)
+    if budget is not None:
+        console.print("Random search: expected best validation MSE by number of trials")
+        console.print(budget, markup=False, highlight=False)
     console.print(f"{len(out.written)} files written under {args.out}/")
     console.print(verdict)
+    console.print(appendix)
     for path, reason in out.skipped:
         console.print(f"[yellow]skipped[/] {path}: {reason}")
     for path, reason in out.failed:

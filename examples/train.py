@@ -79,9 +79,16 @@ def describe(cell: str, seed: int, settings: Settings, data: AddingProblem) -> s
     )
 
 
-def stated(cell: str, seed: int, settings: Settings, data: AddingProblem) -> dict[str, Any]:
+def stated(
+    cell: str,
+    seed: int,
+    settings: Settings,
+    data: AddingProblem,
+    search: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """What the live objects cannot tell: description, the data's identity and licence, how
-    the hyperparameters were chosen, and the card's prose (a partial record for ``record=``)."""
+    the hyperparameters were chosen (``search``: a trial of a search, else the manual choice),
+    and the card's prose (a partial record for ``record=``)."""
     contributors = repro.load_contributors(CONTRIBUTORS)
     return {
         "run": {
@@ -89,7 +96,8 @@ def stated(cell: str, seed: int, settings: Settings, data: AddingProblem) -> dic
             "tags": {"task": "adding", "cell": cell, "seed": str(seed)},
         },
         "training": {
-            "hyperparameter_search": {
+            "hyperparameter_search": search
+            or {
                 "method": "manual",
                 "space": {"lr": [0.003, 0.01], "steps": [300, 600], "length": [30, 40]},
                 "objective": "test/mse",
@@ -170,8 +178,12 @@ def train(
     *,
     tracking_uri: str | None = None,
     experiment: str = "adding",
+    search: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> Outcome:
-    """Train one model and track the run; returns the record as tracked."""
+    """Train one model and track the run; returns the record as tracked. ``search``: the run
+    is a trial of this hyperparameter search (it then also records its validation MSE, the
+    search's objective)."""
     settings = settings or Settings()
     started = time.perf_counter()
     repro.seed_everything(seed)  # track records these seeds
@@ -189,8 +201,8 @@ def train(
         data={"adding-problem": splits(data)},
         experiment=experiment,
         tracking_uri=tracking_uri,
-        record=stated(cell, seed, settings, data),
-        name=f"{cell}-adding-seed{seed}",
+        record=stated(cell, seed, settings, data, search),
+        name=name or f"{cell}-adding-seed{seed}",
         batch_size=settings.batch_size,
         max_steps=settings.steps,
         sequence_length=data.length,
@@ -210,6 +222,11 @@ def train(
             if (step + 1) % settings.eval_every == 0 or step + 1 == settings.steps:
                 metrics["val/mse"], metrics["val/accuracy"] = evaluate(model, data.validation)
             run.log_metrics(metrics, step=step)
+        if search is not None:  # the trial's score: what the search optimised
+            run.set_result(
+                "mse", evaluate(model, data.validation)[0], split="validation",
+                higher_is_better=False,
+            )  # fmt: skip
         mse, accuracy = evaluate(model, data.test)
         run.set_result("mse", mse, split="test", higher_is_better=False)
         run.set_result("accuracy", accuracy, split="test", higher_is_better=True, unit="fraction")

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "diff": "repro.cli.diff:diff",
     "export": "repro.cli.export:export",
     "log": "repro.cli.log:log",
+    "paper": "repro.cli.paper:paper",
     "render": "repro.cli.render:render",
     "report": "repro.cli.report:report",
     "runs": "repro.cli.runs:runs",

@@ -116,6 +116,24 @@ def _format_help() -> str:
     default=None,
     help="results: Student-t interval of the mean (default) or a percentile bootstrap.",
 )
+@click.option(
+    "--reference",
+    default=None,
+    metavar="LABEL",
+    help="results: compare every group with this one (its label as shown) instead of with the "
+    "best of each column.",
+)
+@click.option(
+    "--alpha",
+    type=click.FloatRange(0.0001, 0.5),
+    default=None,
+    help="results: significance level of the marks (default 0.05).",
+)
+@click.option(
+    "--no-significance",
+    is_flag=True,
+    help="results: no significance marks (Welch †, ASO ‡) and no method under the table.",
+)
 @bom_option
 @click.option("--no-cache", is_flag=True, help="Read every MLflow run's record afresh.")
 @tracking_uri_option
@@ -132,6 +150,9 @@ def report(
     label: str | None,
     rows: tuple[str, ...],
     interval: str | None,
+    reference: str | None,
+    alpha: float | None,
+    no_significance: bool,
     bom: bool,
     no_cache: bool,
     tracking_uri: str | None,
@@ -155,6 +176,9 @@ def report(
         ("--rows", rows, "rows"),
         ("--interval", interval, "interval"),
         ("--label", label, "label"),
+        ("--reference", reference, "reference"),
+        ("--alpha", alpha, "alpha"),
+        ("--no-significance", no_significance, "significance"),
     ):
         if value and not output_format.takes(option):
             raise UsageError(f"{flag} does not apply to --table {table} --format {fmt}")
@@ -173,7 +197,12 @@ def report(
         results = aggregate(records, group_by=by_group)
         if not results.groups:
             raise UsageError("no runs to report")
-        extra = {k: v for k, v in (("label", label), ("interval", interval)) if v is not None}
+        given = (("label", label), ("interval", interval), ("reference", reference))
+        extra: dict[str, object] = {k: v for k, v in given if v is not None}
+        if alpha is not None:
+            extra["alpha"] = alpha
+        if no_significance:
+            extra["significance"] = False
         text = render(results, output_format.name, level=level, caption=caption, **extra)
     else:  # any other table, built-in or registered: the records themselves, and its options
         given = {

@@ -39,6 +39,7 @@ class BudgetDocument:
     higher_is_better: bool | None
     note: str  # what each column estimates and each search's trials
     caption: str | None
+    label: str = "tab:expected-max"  # LaTeX \label
 
 
 def shown_budgets(curves: list[BudgetCurve]) -> list[int]:
@@ -86,6 +87,7 @@ def expected_max(
     group_by: list[str] | None = None,
     caption: str | None = None,
     every: bool = False,
+    label: str = "tab:expected-max",
 ) -> BudgetDocument:
     """Rows = numbers of trials n, columns = searches; each cell the expected best of n trials
     (Dodge et al. 2019, ± its sd), the unbiased estimate (Tang et al. 2020), and, where trials
@@ -121,6 +123,7 @@ def expected_max(
         higher_is_better=first.higher_is_better,
         note=budget_note(curves),
         caption=caption,
+        label=label,
     )
 
 

@@ -6,6 +6,12 @@ known, rounds each std to two significant digits and the mean and interval bound
 the same decimals, flags intervals that leave the
 metric's range, and leaves the layout to the ``results-*`` templates. The interval is the
 Student-t interval of the mean, or with ``interval="bootstrap"`` a percentile bootstrap.
+
+Significance marks: in each column every group is compared with the best one (or a named
+reference group) by Welch's t-test (†) and the Almost Stochastic Order test (‡), from
+:mod:`repro.report.significance`; with two or more comparisons in a column, p-values are
+Holm-adjusted and ASO's α Bonferroni-divided. The method, α and every comparison that could
+not be made or had too few runs for power are stated under the table.
 """
 
 from __future__ import annotations
@@ -13,16 +19,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repro.documents.formatting import Interval, Spread, decimals_for, fixed
 from repro.errors import InvalidInputError, UsageError
 from repro.record import RunRecord
-from repro.report.aggregate import Cell, ResultsTable, aggregate
+from repro.report.aggregate import Cell, Column, Group, ResultsTable, aggregate
+from repro.report.significance import ALPHA, POWER, TAU, Comparison, compare, holm
 
 INTERVALS = ("t", "bootstrap")
 BOOTSTRAP_RESAMPLES = 10_000
 BOOTSTRAP_SEED = 0  # the same values give the same interval on every render
+MARK_WELCH = "†"  # Welch's test rejects equal means with the reference at α
+MARK_ASO = "‡"  # ASO: the better of the two is almost stochastically better (ε_min < τ)
+MARK_RANGE = "§"  # the interval leaves the metric's range
 # Metrics whose values lie in a known range, by name (lower case; "val/acc" matches "acc").
 BOUNDED = re.compile(
     r"(^|[/_\-. ])(acc|accuracy|precision|recall|f1|f-score|auc|auroc|auprc|ap|map|iou|dice|"
@@ -61,6 +71,11 @@ class ResultCell:
     mean_text: str = ""  # the mean at the column's precision
     std_text: str | None = None  # the std at the same precision (None for a single value)
     interval_text: str | None = None  # "[low, high]" at the same precision
+    marks: str = ""  # MARK_WELCH and/or MARK_ASO against the column's reference group
+    reference: bool = False  # the group the others of its column are compared with
+    p_value: float | None = None  # Welch's p against the reference (Holm-adjusted where stated)
+    eps_min: float | None = None  # ASO ε_min of the better (by mean) over the other
+    compared_with: str | None = None  # label of the group this cell was tested against
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,10 @@ class ResultsDocument:
     interval: str = "t"  # "t" (Student-t) or "bootstrap" (percentile)
     interval_name: str = "Student-t confidence interval of the mean"
     notes: list[str] | None = None  # intervals outside the metric's range, one line each
+    alpha: float = ALPHA
+    reference: str | None = None  # the named reference group's label; None: each column's best
+    significance: str | None = None  # the tests, α and correction (None: nothing was tested)
+    significance_notes: list[str] | None = None  # untested pairs, too few runs for power
 
 
 def _records(source: RunRecord | list[RunRecord]) -> list[RunRecord]:
@@ -177,12 +196,19 @@ def results(
     caption: str | None = None,
     label: str = "tab:results",
     interval: str = "t",
+    significance: bool = True,
+    reference: str | None = None,
+    alpha: float = ALPHA,
 ) -> ResultsDocument:
     """Rows = groups of runs, columns = (metric, split); each cell carries its statistics.
     A ResultsTable already aggregated (e.g. streamed from thousands of runs) is used as is.
-    ``interval`` is ``t`` (Student-t interval of the mean) or ``bootstrap`` (percentile)."""
+    ``interval`` is ``t`` (Student-t interval of the mean) or ``bootstrap`` (percentile).
+    With ``significance``, each group is compared with the best of its column, or with the
+    group labelled ``reference``, at level ``alpha`` (marks and the method under the table)."""
     if interval not in INTERVALS:
         raise UsageError(f"interval {interval!r}: expected one of {', '.join(INTERVALS)}")
+    if not 0 < alpha < 1:
+        raise UsageError(f"alpha {alpha!r}: expected a level between 0 and 1, e.g. 0.05")
     if isinstance(source, ResultsTable):
         table = source
     else:
@@ -207,6 +233,18 @@ def results(
             )
         )
         best[(name, split)] = _best(table, (name, split))
+    reference_key = _reference_key(table, reference)
+    tests: dict[tuple[str, Column], Comparison] = {}
+    references: dict[Column, str] = {}
+    tested_notes: list[str] = []
+    if significance and len(table.groups) > 1:
+        for column in table.columns:
+            ref = reference_key or best[column]
+            found = _column_tests(table, column, ref, alpha, tested_notes)
+            tests.update({(key, column): c for key, c in found.items()})
+            if ref is not None and found:
+                references[column] = ref
+    tested = {k: c for k, c in tests.items() if c.welch is not None}
     rows = []
     notes: list[str] = []
     for group in table.groups:
@@ -239,6 +277,8 @@ def results(
                     interval_text=None
                     if ci is None
                     else f"[{fixed(ci.low, places)}, {fixed(ci.high, places)}]",
+                    **_marks(tests.get((group.key, column))),
+                    reference=references.get(column) == group.key,
                 )
             )
         rows.append(ResultRow(group.label, group.key, list(group.runs), row_cells))
@@ -257,4 +297,141 @@ def results(
         interval=interval,
         interval_name=name,
         notes=notes,
+        alpha=alpha,
+        reference=next(g.label for g in table.groups if g.key == reference_key)
+        if reference_key
+        else None,
+        significance=_method(tested, alpha, reference_key is not None) if tested else None,
+        significance_notes=tested_notes,
     )
+
+
+# -- significance marks ----------------------------------------------------------------------
+
+
+def _reference_key(table: ResultsTable, reference: str | None) -> str | None:
+    """The key of the group labelled ``reference`` (UsageError naming the labels if none)."""
+    if reference is None:
+        return None
+    for group in table.groups:
+        if group.label == reference:
+            return group.key
+    labels = "; ".join(repr(g.label) for g in table.groups)
+    raise UsageError(f"reference {reference!r} is not a group of this table (groups: {labels})")
+
+
+def _where(column: Column) -> str:
+    name, split = column
+    return f"{name} ({split})" if split else name
+
+
+def _column_tests(
+    table: ResultsTable, column: Column, reference: str | None, alpha: float, notes: list[str]
+) -> dict[str, Comparison]:
+    """Each other group of ``column`` against ``reference``, Holm-adjusted over the family;
+    what could not be tested (no reference, one run, no variance) or lacks power is noted."""
+    groups = [g for g in table.groups if column in g.cells]
+    if len(groups) < 2:
+        return {}
+    where = _where(column)
+    ref = next((g for g in groups if g.key == reference), None)
+    if ref is None:
+        if reference is None:
+            notes.append(
+                f"{where}: no best configuration (direction not recorded, or a tie): not tested."
+            )
+        else:
+            notes.append(f"{where}: the reference configuration has no value here: not tested.")
+        return {}
+    others: list[Group] = [g for g in groups if g.key != ref.key]
+    ref_cell = ref.cells[column]
+    direction = ref_cell.higher_is_better
+    if direction is None:
+        direction = next((g.cells[column].higher_is_better for g in others), None)
+    found: dict[str, Comparison] = {}
+    for group in others:
+        found[group.key] = compare(
+            ref_cell.values,
+            group.cells[column].values,
+            (ref.label, group.label),
+            direction,
+            alpha,
+            comparisons=len(others),
+            interval=False,
+        )
+    tested = [k for k, c in found.items() if c.p_adjusted is not None]
+    if len(others) > 1 and tested:
+        adjusted = holm([found[k].p_adjusted for k in tested])  # type: ignore[misc]
+        for key, p in zip(tested, adjusted, strict=True):
+            found[key] = replace(found[key], p_adjusted=p)
+    single = [g.label for g in [ref, *others] if g.cells[column].n < 2]
+    if len(single) == len(groups):
+        notes.append(f"{where}: every configuration has one run: no significance test.")
+    elif single:
+        notes.append(f"{where}: not tested, one run only: {'; '.join(single)}.")
+    for comparison in found.values():
+        if comparison.welch is not None and comparison.p_adjusted is None:
+            notes.append(
+                f"{where}: {comparison.b} and {comparison.a} scored the same in every run: "
+                "Welch's test is undefined."
+            )
+    weak = [
+        c
+        for c in found.values()
+        if c.power is not None and c.power < POWER and c.p_adjusted is not None
+    ]
+    if weak:
+        parts = []
+        for c in weak:
+            need = f", about {c.runs_needed} runs per group needed" if c.runs_needed else ""
+            parts.append(f"{c.b} (d = {abs(c.effect or 0):.2f}, power {c.power:.0%}{need})")
+        notes.append(
+            f"{where}: n too small for Welch's test to have {POWER:.0%} power at the observed "
+            f"difference from {ref.label}: " + "; ".join(parts) + "."
+        )
+    return found
+
+
+def _marks(comparison: Comparison | None) -> dict[str, object]:
+    """The marks and figures of one cell's comparison with its column's reference."""
+    if comparison is None:
+        return {}
+    if comparison.welch is None:
+        return {"compared_with": comparison.a}
+    marks = MARK_WELCH if comparison.significant else ""
+    eps = None
+    if comparison.higher_is_better is not None:
+        sign = 1 if comparison.higher_is_better else -1
+        reference_better = sign * comparison.difference >= 0
+        chosen = comparison.aso_ab if reference_better else comparison.aso_ba
+        if chosen is not None:
+            eps = chosen.eps_min
+            marks += MARK_ASO if chosen.dominant else ""
+    return {
+        "marks": marks,
+        "p_value": comparison.p_adjusted,
+        "eps_min": eps,
+        "compared_with": comparison.a,
+    }
+
+
+def _method(tests: dict[tuple[str, Column], Comparison], alpha: float, named: bool) -> str:
+    """The tests, α and corrections, as one paragraph under the table (plain text)."""
+    per_column: dict[Column, int] = {}
+    for _, column in tests:
+        per_column[column] = per_column.get(column, 0) + 1
+    family = max(per_column.values())
+    who = "the reference configuration" if named else "the best configuration of its column"
+    better = "the better of the two by mean" if named else "the best"
+    text = (
+        f"{MARK_WELCH} differs from {who} by Welch's two-sided t-test at α = {alpha:g}; "
+        f"{MARK_ASO} {better} is almost stochastically better (ASO, Dror et al. 2019: "
+        f"ε_min < {TAU:g} with confidence 1 − α)."
+    )
+    if family > 1:
+        text += (
+            " Each column's comparisons form one family: p-values are Holm-adjusted and ASO's "
+            "α is Bonferroni-divided by their number"
+            + (f" ({family})." if len(set(per_column.values())) == 1 else ".")
+        )
+    return text

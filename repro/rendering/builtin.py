@@ -23,6 +23,8 @@ from repro.documents.credit import (
     credit_text,
 )
 from repro.documents.hparams import hparams
+from repro.documents.methods import methods
+from repro.documents.paper import Appendix, appendix
 from repro.documents.results import results
 from repro.record import Contributors, RunRecord
 from repro.rendering.format import OutputFormat
@@ -188,6 +190,48 @@ BUILTIN_FORMATS: tuple[OutputFormat, ...] = (
         autoescape=False,
         description="Hyperparameters of one or several runs side by side, LaTeX booktabs.",
         command="report",
+    ),
+    OutputFormat(
+        name="methods-md",
+        document=methods,
+        template="methods/methods.md.j2",
+        accepts=RECORDS,
+        suffix=".md",
+        media_type="text/markdown",
+        autoescape=False,
+        description="Training details of each configuration as a methods paragraph, Markdown.",
+        command="report",
+    ),
+    OutputFormat(
+        name="methods-latex",
+        document=methods,
+        template="methods/methods.tex.j2",
+        accepts=RECORDS,
+        suffix=".tex",
+        media_type="application/x-latex",
+        autoescape=False,
+        description="Training details of each configuration as a methods paragraph, LaTeX.",
+        command="report",
+    ),
+    OutputFormat(
+        name="appendix-latex",
+        document=appendix,
+        template="paper/appendix.tex.j2",
+        accepts=(Appendix,),
+        suffix=".tex",
+        media_type="application/x-latex",
+        autoescape=False,
+        description="repro paper: the appendix as a standalone LaTeX document.",
+    ),
+    OutputFormat(
+        name="appendix-body",
+        document=appendix,
+        template="paper/body.tex.j2",
+        accepts=(Appendix,),
+        suffix=".tex",
+        media_type="application/x-latex",
+        autoescape=False,
+        description="repro paper: the appendix's sections, to \\input in a paper.",
     ),
     *table_formats(
         "expected-max",

@@ -115,8 +115,10 @@ def _grid(panels: int) -> tuple[int, int]:
     return math.ceil(panels / cols), cols
 
 
-def training_curves(history: History) -> Plot | None:
-    """Metric history (name -> [(step, value)]), one panel per measured quantity; None if empty."""
+def training_curves(history: History, encode: Callable[[Figure], str] | None = None) -> Plot | None:
+    """Metric history (name -> [(step, value)]), one panel per measured quantity; None if empty.
+    ``encode`` turns the figure into the Plot's ``uri`` (default: an SVG ``data:`` URI; the
+    paper bundle writes a PDF file instead)."""
     groups = group_metrics(history)
     if not groups:
         return None
@@ -143,7 +145,7 @@ def training_curves(history: History) -> Plot | None:
                 ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
         for index in range(len(names), rows * cols):
             axes[index // cols][index % cols].set_visible(False)
-        uri = _svg_uri(figure)
+        uri = (encode or _svg_uri)(figure)
     shown = ", ".join(names)
     left_out = len(groups) - len(names)
     caption = "Logged metric values by training step."
@@ -220,9 +222,12 @@ def _steps_title(name: str, steps: set[int]) -> str:
     return f"{name} (steps {min(steps)}–{max(steps)})"
 
 
-def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
+def gradient_flow(
+    snapshots: Sequence[GradientFlow], encode: Callable[[Figure], str] | None = None
+) -> Plot | None:
     """||dL/dx|| relative to the last processed step, against steps back (log scale): one curve
-    per watched layer and direction, at the first snapshot and at the latest; None if empty."""
+    per watched layer and direction, at the first snapshot and at the latest; None if empty.
+    ``encode`` as for :func:`training_curves`."""
     keys, chosen = _first_and_latest(snapshots)
     panels: list[list[_Curve | None]] = [[], []]
     for key in keys[:MAX_CURVES]:
@@ -278,7 +283,7 @@ def gradient_flow(snapshots: Sequence[GradientFlow]) -> Plot | None:
         figure.legend(
             list(handles.values()), list(handles), loc="outside right upper", title="layer"
         )
-        uri = _svg_uri(figure)
+        uri = (encode or _svg_uri)(figure)
     left_out = len(keys) - min(len(keys), MAX_CURVES)
     caption = (
         "Norm of the loss gradient reaching each watched layer's input a number of time steps "

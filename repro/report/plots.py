@@ -100,8 +100,11 @@ def save_expected_max(curves: Sequence[BudgetCurve], path: str | Path) -> Path:
         from repro.errors import UsageError
 
         raise UsageError(f"{target}: figures are written as .pdf, .svg or .png")
+    from matplotlib import rc_context
+
     buffer = io.BytesIO()
     with_metadata = {"pdf": {"CreationDate": None}, "svg": {"Date": None}}.get(fmt)
-    expected_max_figure(curves).savefig(buffer, format=fmt, metadata=with_metadata)
+    with rc_context(STYLE):  # read when saving: fonts embedded as Type 42, text as paths
+        expected_max_figure(curves).savefig(buffer, format=fmt, metadata=with_metadata)
     write_atomic(target, buffer.getvalue())
     return target

@@ -85,6 +85,8 @@ class Comparison:
     note: str | None
     higher_is_better: bool | None
     alpha: float = ALPHA
+    effect: float | None = None  # Cohen's d of a - b (pooled std), None when undefined
+    runs_needed: int | None = None  # runs per group for 80% power at ``effect``, when it lacks
 
     @property
     def significant(self) -> bool:
@@ -296,8 +298,11 @@ def compare(
     alpha: float = ALPHA,
     comparisons: int = 1,
     seed: int = 0,
+    interval: bool = True,
 ) -> Comparison:
-    """Every test for one pair of groups; ``p_adjusted`` is the raw p (adjust over a family)."""
+    """Every test for one pair of groups; ``p_adjusted`` is the raw p (adjust over a family).
+    ``interval=False`` skips the bootstrap interval of the difference (the costliest part,
+    which a table's marks do not show)."""
     import statistics
 
     name_a, name_b = labels
@@ -315,10 +320,11 @@ def compare(
     oriented_a, oriented_b = [sign * v for v in a], [sign * v for v in b]
     aso_ab = aso(oriented_a, oriented_b, alpha, comparisons, seed=seed)
     aso_ba = aso(oriented_b, oriented_a, alpha, comparisons, seed=seed)
-    interval = bootstrap_difference(a, b, seed=seed)
+    difference_interval = bootstrap_difference(a, b, seed=seed) if interval else None
     d = _cohens_d(a, b)
     power = welch_power(d, len(a), len(b), alpha) if d is not None else None
     note = None
+    needed = None
     if not math.isfinite(welch.p_value):
         note = "every run of both groups scored the same: the t-test is undefined"
     elif power is not None and d is not None and power < POWER:
@@ -339,12 +345,14 @@ def compare(
         p_adjusted=welch.p_value if math.isfinite(welch.p_value) else None,
         aso_ab=aso_ab,
         aso_ba=aso_ba,
-        interval=interval[0] if interval else None,
-        interval_method=interval[1] if interval else None,
+        interval=difference_interval[0] if difference_interval else None,
+        interval_method=difference_interval[1] if difference_interval else None,
         power=power,
         note=note,
         higher_is_better=higher_is_better,
         alpha=alpha,
+        effect=d,
+        runs_needed=needed,
     )
 
 

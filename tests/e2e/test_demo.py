@@ -132,6 +132,32 @@ def test_demo_tracks_every_run_and_writes_every_output(tmp_path: Path) -> None:
     assert "Wei Chen" in (out / "credit/credit.txt").read_text(encoding="utf-8")
     hparams = (out / "tables/hparams.md").read_text(encoding="utf-8")
     assert all(n in hparams.replace("\\", "") for n in names)
+    check_search_and_paper(out, result.stdout, client)
+
+
+def check_search_and_paper(out: Path, stdout: str, client: object) -> None:
+    """Issue 13: the demo's random search gives a budget table, and `repro paper` over its runs
+    writes an appendix that compiles with no error and no overfull box."""
+    from support.latex import program
+
+    trials = client.search_runs(  # type: ignore[attr-defined]
+        [client.get_experiment_by_name("adding-search").experiment_id]  # type: ignore[attr-defined]
+    )
+    assert len(trials) == 3
+    assert "Random search: expected best validation MSE by number of trials" in stdout
+    assert "| 3 |" in (out / "tables/expected-max.md").read_text(encoding="utf-8")
+    paper = out / "paper"
+    for path in ("appendix.tex", "tables/results.tex", "tables/expected-max.tex", "methods.tex",
+                 "figures/expected-max.pdf", "credit/credit.xml"):  # fmt: skip
+        assert (paper / path).is_file(), path
+    assert len(list(paper.glob("figures/gradient-flow-*.pdf"))) == 3
+    assert len(list(paper.glob("figures/training-curves-*.pdf"))) == 3
+    command = [program("pdflatex"), "-interaction=nonstopmode", "-halt-on-error", "appendix.tex"]
+    for _ in range(2):
+        subprocess.run(command, cwd=paper, capture_output=True, timeout=180, check=False)
+    log = (paper / "appendix.log").read_text(encoding="latin-1").splitlines()
+    assert [line for line in log if line.startswith(("!", "Overfull \\hbox"))] == []
+    assert (paper / "appendix.pdf").is_file()
 
 
 @pytest.mark.slow

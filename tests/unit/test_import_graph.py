@@ -133,6 +133,8 @@ def test_the_record_package_imports_only_pydantic_and_the_standard_library() -> 
         ("repro.rendering", {"mlflow", "torch", "repro.cli", "repro.tracking", "repro.files"}),
         # report may use the rendering package's escapers (Markdown diffs), nothing more
         ("repro.report", {"jinja2", "mlflow", "torch", "repro.cli", "repro.rendering.api"}),
+        # the paper bundle: records in, a folder out (MLflow histories come in as data)
+        ("repro.paper", {"mlflow", "torch", "repro.cli", "repro.tracking", "repro.capture"}),
     ],
 )
 def test_layers_import_only_downwards(package: str, forbidden: set[str]) -> None:

@@ -97,7 +97,7 @@ def test_the_cli_offers_exactly_the_registered_variants() -> None:
     assert "[text|jats|jsonld|csv|bibtex]" in run_cli("credit", "--help")[1]
     assert "[text|json|github|junit]" in run_cli("check", "--help")[1]
     report = flat(run_cli("report", "--help")[1])
-    assert "[results|hparams|expected-max]" in report and "hparams (md, latex)" in report
+    assert "[results|hparams|methods|expected-max]" in report and "hparams (md, latex)" in report
     assert get_format("check-junit").command == "check"
 
 

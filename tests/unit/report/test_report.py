@@ -106,7 +106,7 @@ def test_results_markdown_marks_the_best_and_gives_the_interval() -> None:
     lines = text.splitlines()
     assert lines[0] == "| Configuration | Runs | mse (test) ↓ |"
     assert lines[2].startswith("| cell=lstm | 3 | **0.20 ± 0.10** [")  # lower mse is better
-    assert lines[3].startswith("| cell=gru | 3 | 0.70 ± 0.10 [")
+    assert lines[3].startswith("| cell=gru | 3 | 0.70 ± 0.10")
     assert "95% Student-t confidence interval" in text
 
 
