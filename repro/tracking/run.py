@@ -34,6 +34,7 @@ from repro.tracking._values import checked_metrics, checked_step
 from repro.tracking.flatten import RECORD_ARTIFACT, result_metric_key, valid_key
 from repro.tracking.operations import (
     DEFAULT_EXPERIMENT,
+    attach_mlflow_run,
     create_mlflow_run,
     log_params,
     store_final,
@@ -84,6 +85,7 @@ class TrackedRun:
         flush_timeout: float = FLUSH_TIMEOUT_S,
         session: CaptureSession | None = None,
         resume: str | None = None,
+        attach: str | None = None,
     ) -> None:
         if not isinstance(record, RunRecord):
             raise TypeError(f"track() takes a RunRecord, got {type(record).__name__}")
@@ -117,6 +119,7 @@ class TrackedRun:
         # capture and resumption (repro.capture.session, repro.tracking.resume)
         self._session = session
         self.resume_of = resume
+        self.attach_to = attach  # an MLflow run made by someone else (MLFlowLogger) to write into
         self._resume: ResumePoint | None = None
         self._resume_client: MlflowClient | None = None
         self._logged_upto: dict[str, int] = {}
@@ -278,10 +281,17 @@ class TrackedRun:
         try:
             # a busy server may reset a connection or two while many jobs start at once
             client = with_retries(lambda: open_client(self.tracking_uri, create=True), attempts=3)
-            run_id = with_retries(
-                lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
-                attempts=3,
-            )
+            if self.attach_to is not None:
+                attached = self.attach_to
+                run_id = with_retries(
+                    lambda: attach_mlflow_run(client, self.record, attached, self.local_id),
+                    attempts=3,
+                )
+            else:
+                run_id = with_retries(
+                    lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
+                    attempts=3,
+                )
         except InvalidInputError:  # e.g. a deleted experiment: sync could not fix it either
             self._journal.discard()
             raise
@@ -419,6 +429,58 @@ class TrackedRun:
             self.log_metrics({key: metric.value}, step=metric.step or 0)
         return metric
 
+    def add_results(
+        self, results: Iterable[Metric], metrics: Mapping[str, float] | None = None, step: int = 0
+    ) -> None:
+        """Add results to a run that has already ended (Lightning's ``trainer.test()`` after
+        ``fit``): the record is stored again in the same MLflow run, with the results as
+        ``results/<split>/<name>`` metrics and ``metrics`` (what was logged) at ``step``. Inside
+        the run this is :meth:`set_result` for each. Tracking trouble only warns."""
+        results = list(results)
+        if self._active:
+            for metric in results:
+                fields = metric.model_dump(exclude={"name", "value", "split", "higher_is_better"})
+                self.set_result(
+                    metric.name, metric.value, metric.split, metric.higher_is_better, **fields
+                )
+            return
+        keys = {(m.name, m.split) for m in results}
+        self.record.results = [
+            *(m for m in self.record.results if (m.name, m.split) not in keys),
+            *results,
+        ]
+        if not self.online or self._client is None:
+            logger.warning(
+                "repro: run %s is not in MLflow; the results added after it ended (%s) are only "
+                "in run.record",
+                self.run_id,
+                ", ".join(m.name for m in results),
+            )
+            return
+        from mlflow.entities import Metric as MlflowMetric
+
+        now = jr.now_ms()
+        points = [
+            MlflowMetric(key, float(value), now, step)
+            for key, value in (metrics or {}).items()
+            if valid_key(key) and math.isfinite(float(value))
+        ]
+        for metric in results:
+            key = result_metric_key(metric.name, metric.split)
+            if key is not None and math.isfinite(metric.value):
+                points.append(MlflowMetric(key, metric.value, now, metric.step or 0))
+        client, run_id = self._client, self.run_id
+        try:
+            if points:
+                with_retries(lambda: client.log_batch(run_id, metrics=points), attempts=3)
+            with_retries(lambda: store_final(client, run_id, self.record), attempts=3)
+        except Exception as exc:
+            logger.warning(
+                "repro: run %s: results added after it ended not stored (%s)",
+                self.run_id,
+                scrub(str(exc), self.tracking_uri),
+            )
+
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         """Store a file (or a directory's files) with the run; when the store is unreachable
         a copy waits in the journal directory for ``repro sync``."""
@@ -521,10 +583,31 @@ class TrackedRun:
         gradient before clipping."""
         return self._clip_with("value", parameters, clip_value, float("inf"))
 
+    def observe_clipping(
+        self,
+        parameters: Iterable[Any],
+        threshold: float,
+        kind: str = "norm",
+        norm_type: float = 2.0,
+    ) -> float:
+        """Record the clipping a framework is about to do itself (Lightning clips after its
+        ``on_before_optimizer_step``): the setting and the pre-clip norm of this step, without
+        touching the gradients; returns that norm."""
+        return self._clip_with(kind, parameters, threshold, norm_type, observe=True)
+
     def _clip_with(
-        self, kind: str, parameters: Iterable[Any], threshold: float, norm_type: float
+        self,
+        kind: str,
+        parameters: Iterable[Any],
+        threshold: float,
+        norm_type: float,
+        *,
+        observe: bool = False,
     ) -> float:
         from repro.diagnostics.clipping import ClippingMonitor, clipping_setting
+
+        if kind == "value":
+            norm_type = float("inf")
 
         setting = (kind, float(threshold), float(norm_type))
         if self._clip is None:
@@ -536,6 +619,8 @@ class TrackedRun:
                 f"clip_grad_{kind}: the clipping setting changed from {self._clip_args} to "
                 f"{setting}; one run records one clipping setting"
             )
+        if observe:
+            return float(self._clip.observe(parameters))
         return float(self._clip.clip(parameters))
 
     def epoch(self) -> int:
@@ -772,6 +857,7 @@ def track(
     resume: str | None = None,
     journal_dir: str | Path | None = None,
     capture: bool = True,
+    attach: str | None = None,
     **facts: Any,
 ) -> TrackedRun:
     """Track a training run in MLflow.
@@ -789,7 +875,9 @@ def track(
     ``resume`` continues an interrupted run (its MLflow or local id, see
     :mod:`repro.tracking.resume`). ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, else
     MLflow's local store; ``journal_dir`` to ``./.repro/journal``; ``capture`` fills
-    environment and provenance.
+    environment and provenance. ``attach`` writes into an MLflow run another tool created (its
+    id; e.g. Lightning's MLFlowLogger, see :mod:`repro.integrations.lightning`) instead of
+    creating one.
     """
     if isinstance(model, RunRecord):  # the record form: tracked as given
         if isinstance(optimizer, str) and experiment is None:  # track(record, "experiment")
@@ -809,7 +897,9 @@ def track(
                 f"track(record, ...): {', '.join(extra + sorted(facts))} only apply when "
                 "tracking a model: track(model, optimizer, record=record, ...)"
             )
-        return TrackedRun(model, experiment, tracking_uri, journal_dir, capture, resume=resume)
+        return TrackedRun(
+            model, experiment, tracking_uri, journal_dir, capture, resume=resume, attach=attach
+        )
     from repro.capture.session import CaptureSession
 
     if model is not None:
@@ -831,4 +921,5 @@ def track(
         capture,
         session=session,
         resume=resume,
+        attach=attach,
     )

@@ -1,0 +1,139 @@
+"""What repro's Lightning callback costs a training step: a Lightning step with
+``ReproCallback`` next to the same step without it, side by side in one process.
+
+The model is the tracking benchmark's CPU LSTM (hidden 128, sequence 100, batch 64, Adam,
+``gradient_clip_val=1.0``, one ``self.log`` a step, ``log_every_n_steps=1``). Each repetition
+runs both modes in a shuffled order, each a fresh ``Trainer.fit`` of ``--steps`` steps; a
+callback of the benchmark's own times every step from one batch end to the next, and the first
+``--warmup`` steps of each fit are left out. With repro, each step also goes through repro's
+logger (journal + background sender to an embedded SQLite store) and the pre-clip norm is read
+before Lightning clips. Reported: the median step of each mode and their ratio, per repetition
+and over all of them. Starting and ending the run are not steps (see bench_track_start.py).
+
+    .venv/bin/python benchmarks/bench_lightning.py [--steps 60] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import random
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+from repro.integrations.lightning import ReproCallback
+
+BATCH, SEQ, INPUT, HIDDEN = 64, 100, 8, 128
+
+
+class Model(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rnn = nn.LSTM(INPUT, HIDDEN, batch_first=True)
+        self.head = nn.Linear(HIDDEN, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, _ = self.rnn(x)
+        return self.head(out[:, -1])
+
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        x, y = batch
+        loss = nn.functional.mse_loss(self(x), y)
+        self.log("train/loss", loss)
+        return loss
+
+    def configure_optimizers(self) -> Any:
+        return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+
+class StepClock(pl.Callback):
+    """Wall time from one training batch's end to the next's."""
+
+    def __init__(self) -> None:
+        self.ends: list[float] = []
+
+    def on_train_batch_end(self, *args: Any) -> None:
+        self.ends.append(time.perf_counter())
+
+    def steps(self, warmup: int) -> list[float]:
+        return [b - a for a, b in zip(self.ends, self.ends[1:], strict=False)][warmup:]
+
+
+def fit(loader: DataLoader, steps: int, root: Path, callback: Any) -> StepClock:
+    clock = StepClock()
+    callbacks = [clock] if callback is None else [callback, clock]
+    trainer = pl.Trainer(
+        max_steps=steps,
+        accelerator="cpu",
+        devices=1,
+        gradient_clip_val=1.0,
+        log_every_n_steps=1,
+        logger=False,
+        callbacks=callbacks,
+        default_root_dir=str(root),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    torch.manual_seed(0)
+    trainer.fit(Model(), loader)
+    return clock
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=60, help="steps per fit")
+    parser.add_argument("--warmup", type=int, default=10, help="steps of each fit left out")
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions of both modes")
+    args = parser.parse_args()
+    logging.getLogger("lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore")
+    work = Path(tempfile.mkdtemp(prefix="repro-bench-lightning-"))
+    uri = f"sqlite:///{work / 'mlflow.db'}"
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(BATCH * args.steps, SEQ, INPUT, generator=generator)
+    loader = DataLoader(TensorDataset(x, x[:, -1, :1]), batch_size=BATCH, shuffle=True)
+    fit(loader, args.warmup + 2, work / "warm", None)  # imports and first-call costs
+    fit(loader, args.warmup + 2, work / "warm", ReproCallback("warm", tracking_uri=uri))
+    medians: dict[str, list[float]] = {"lightning": [], "lightning+repro": []}
+    every: dict[str, list[float]] = {"lightning": [], "lightning+repro": []}
+    for repeat in range(args.repeats):
+        modes = list(medians)
+        random.shuffle(modes)
+        for mode in modes:
+            callback = (
+                ReproCallback("bench", tracking_uri=uri, journal_dir=str(work / "journal"))
+                if mode == "lightning+repro"
+                else None
+            )
+            steps = fit(loader, args.steps, work / mode, callback).steps(args.warmup)
+            medians[mode].append(statistics.median(steps))
+            every[mode].extend(steps)
+        bare, tracked = medians["lightning"][-1], medians["lightning+repro"][-1]
+        print(
+            f"repeat {repeat + 1}: step {bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with "
+            f"repro: ratio {tracked / bare:.3f}"
+        )
+    bare = statistics.median(every["lightning"])
+    tracked = statistics.median(every["lightning+repro"])
+    spread = [t / b for b, t in zip(medians["lightning"], medians["lightning+repro"], strict=True)]
+    print(
+        f"Lightning step (LSTM hidden {HIDDEN}, seq {SEQ}, batch {BATCH}, CPU, "
+        f"{torch.get_num_threads()} threads), median of {len(every['lightning'])} steps a mode: "
+        f"{bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with ReproCallback: "
+        f"ratio {tracked / bare:.3f} (per repetition {min(spread):.3f}-{max(spread):.3f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
