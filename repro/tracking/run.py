@@ -632,6 +632,21 @@ class TrackedRun:
 
     # -- ending ------------------------------------------------------------------------------
 
+    def close(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """End the run with ``status`` where a framework knows better than an exception would
+        tell (an Optuna trial the pruner stopped ends KILLED, not FAILED); the same ending as
+        leaving the ``with`` block."""
+        self._restore_signals()
+        try:
+            self._finish(RunStatus(status))
+        except Exception as error:  # tracking never takes the training down
+            logger.warning(
+                "repro: run %s did not end cleanly (%s); `repro sync` finishes it from %s",
+                self.run_id,
+                scrub(f"{type(error).__name__}: {error}", self.tracking_uri),
+                self.journal_path,
+            )
+
     def _status_for(self, exc: BaseException | None) -> RunStatus:
         """KILLED only for an interrupt that leaves the ``with`` block: one the user's code
         caught (and carried on after) does not end the run."""
