@@ -15,6 +15,7 @@ from typing import Any
 _LAZY = {
     "capture_architecture": "repro.capture.architecture",
     "describe_architecture": "repro.capture.architecture",
+    "capture_config": "repro.capture.config",
     "capture_data": "repro.capture.data",
     "capture_dropout": "repro.capture.regularisation",
     "check_default_init": "repro.capture.initialisation",

@@ -10,6 +10,7 @@ from .architecture import (
     TiedWeights,
 )
 from .card import Card
+from .config import Config, Sweep
 from .contributors import Affiliation, Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
@@ -48,6 +49,7 @@ __all__ = [
     "Card",
     "CellType",
     "ClippingStats",
+    "Config",
     "Contributor",
     "Contributors",
     "CreditRole",
@@ -89,6 +91,7 @@ __all__ = [
     "SchemaVersionError",
     "Seeds",
     "SequenceLengthStats",
+    "Sweep",
     "TeacherForcing",
     "TiedWeights",
     "Training",

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from .architecture import Architecture
 from .base import JSONValue, Section
 from .card import Card
+from .config import Config
 from .contributors import Contributor, Contributors
 from .data import Dataset
 from .diagnostics import Diagnostics
@@ -46,6 +47,7 @@ class RunRecord(Section):
     diagnostics: Diagnostics | None = None
     contributors: list[Contributor] = Field(default_factory=list)
     card: Card | None = None
+    config: Config | None = Field(None, description="Resolved configuration (Hydra/OmegaConf).")
     warnings: list[RecordWarning] = Field(
         default_factory=list,
         description="Disagreements and gaps found while capturing and running; empty = none.",

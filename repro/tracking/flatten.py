@@ -95,6 +95,9 @@ def params_of(record: RunRecord) -> tuple[dict[str, str], list[str]]:
     for section in PARAM_SECTIONS:
         if section in data:
             _flatten(section, data[section], flat, param_text)
+    values = data.get("config", {}).get("values")
+    if values:  # the configuration as the user wrote its keys: config.model.hidden
+        _flatten("config", values, flat, param_text)
     params: dict[str, str] = {}
     omitted: list[str] = []
     for key, value in flat.items():
@@ -155,6 +158,8 @@ def tags_of(record: RunRecord, local_id: str | None = None) -> tuple[dict[str, s
             flat["mlflow.source.git.branch"] = git.branch
         if git.remote:
             flat["mlflow.source.git.repoURL"] = git.remote
+    if record.config is not None and record.config.overrides:
+        flat["repro.config.overrides"] = " ".join(record.config.overrides)
     if "environment" in data:
         _flatten("repro.env", data["environment"], flat)
     tags: dict[str, str] = {}

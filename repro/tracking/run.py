@@ -186,6 +186,7 @@ class TrackedRun:
         self._install_signals()
         self._active = True
         self._store_diff()
+        self._store_config()
         if self._session is not None:
             self._session.start()
 
@@ -237,6 +238,23 @@ class TrackedRun:
                 self.log_artifact(path, "repro")
         except Exception as exc:
             logger.warning("repro: the git diff artifact was not stored: %s", exc)
+
+    def _store_config(self) -> None:
+        """Log the resolved configuration as the YAML artifact ``repro/config.yaml``."""
+        config = self.record.config
+        if config is None or not config.artifact:
+            return
+        import tempfile
+
+        from repro.capture.config import config_yaml
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="repro-config-") as tmp:
+                path = Path(tmp) / Path(config.artifact).name
+                path.write_text(config_yaml(config), encoding="utf-8")
+                self.log_artifact(path, str(Path(config.artifact).parent))
+        except Exception as exc:
+            logger.warning("repro: the configuration artifact was not stored: %s", exc)
 
     def _continue_previous(self) -> None:
         """Resume: read the interrupted run from MLflow and continue its record in place."""
@@ -873,6 +891,7 @@ def track(
     journal_dir: str | Path | None = None,
     capture: bool = True,
     attach: str | None = None,
+    config: Any = None,
     **facts: Any,
 ) -> TrackedRun:
     """Track a training run in MLflow.
@@ -892,7 +911,9 @@ def track(
     MLflow's local store; ``journal_dir`` to ``./.repro/journal``; ``capture`` fills
     environment and provenance. ``attach`` writes into an MLflow run another tool created (its
     id; e.g. Lightning's MLFlowLogger, see :mod:`repro.integrations.lightning`) instead of
-    creating one.
+    creating one. ``config`` (a Hydra/OmegaConf config or a mapping) is stored resolved, with
+    its command-line overrides and multirun sweep (:mod:`repro.capture.config`), as the
+    record's ``config``, ``config.*`` params and the ``repro/config.yaml`` artifact.
     """
     if isinstance(model, RunRecord):  # the record form: tracked as given
         if isinstance(optimizer, str) and experiment is None:  # track(record, "experiment")
@@ -912,8 +933,11 @@ def track(
                 f"track(record, ...): {', '.join(extra + sorted(facts))} only apply when "
                 "tracking a model: track(model, optimizer, record=record, ...)"
             )
-        return TrackedRun(
-            model, experiment, tracking_uri, journal_dir, capture, resume=resume, attach=attach
+        return _with_config(
+            TrackedRun(
+                model, experiment, tracking_uri, journal_dir, capture, resume=resume, attach=attach
+            ),
+            config,
         )
     from repro.capture.session import CaptureSession
 
@@ -928,7 +952,7 @@ def track(
     session = CaptureSession(
         model, optimizer, scheduler=scheduler, data=data, record=record, facts=facts
     )
-    return TrackedRun(
+    run = TrackedRun(
         session.record,
         experiment,
         tracking_uri,
@@ -938,3 +962,17 @@ def track(
         resume=resume,
         attach=attach,
     )
+    return _with_config(run, config)
+
+
+def _with_config(run: TrackedRun, config: Any) -> TrackedRun:
+    """``track(config=...)``: the configuration into the run's record, a multirun's sweep into
+    its tags."""
+    if config is None:
+        return run
+    from repro.capture.config import capture_config, sweep_tags
+
+    captured = capture_config(config)
+    run.record.config = captured
+    run.record.run.tags.update(sweep_tags(captured))
+    return run
