@@ -7,15 +7,18 @@ runs both modes in a shuffled order, each a fresh ``Trainer.fit`` of ``--steps``
 callback of the benchmark's own times every step from one batch end to the next, and the first
 ``--warmup`` steps of each fit are left out. With repro, each step also goes through repro's
 logger (journal + background sender to an embedded SQLite store) and the pre-clip norm is read
-before Lightning clips. Reported: the median step of each mode and their ratio, per repetition
-and over all of them. Starting and ending the run are not steps (see bench_track_start.py).
+before Lightning clips. Reported: the median step of each mode and their ratio, in wall time
+and in CPU time (the training thread's, with one torch thread, plus repro's sender thread spread
+over the steps: steadier than wall time on a shared machine), per repetition and overall.
+Starting and ending the run are not steps (see bench_track_start.py).
 
-    .venv/bin/python benchmarks/bench_lightning.py [--steps 60] [--repeats 3]
+    .venv/bin/python benchmarks/bench_lightning.py [--steps 60] [--repeats 5] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import random
 import statistics
@@ -56,19 +59,22 @@ class Model(pl.LightningModule):
 
 
 class StepClock(pl.Callback):
-    """Wall time from one training batch's end to the next's."""
+    """Wall time and the training thread's CPU time from one training batch's end to the
+    next's (with one torch thread, the step's compute runs on that thread)."""
 
     def __init__(self) -> None:
-        self.ends: list[float] = []
+        self.ends: list[tuple[float, float]] = []
 
     def on_train_batch_end(self, *args: Any) -> None:
-        self.ends.append(time.perf_counter())
+        self.ends.append((time.perf_counter(), time.thread_time()))
 
-    def steps(self, warmup: int) -> list[float]:
-        return [b - a for a, b in zip(self.ends, self.ends[1:], strict=False)][warmup:]
+    def steps(self, warmup: int, which: int = 0) -> list[float]:
+        marks = [end[which] for end in self.ends]
+        return [b - a for a, b in itertools.pairwise(marks)][warmup:]
 
 
 def fit(loader: DataLoader, steps: int, root: Path, callback: Any) -> StepClock:
+    """One ``Trainer.fit`` of ``steps`` steps, timed by a :class:`StepClock`."""
     clock = StepClock()
     callbacks = [clock] if callback is None else [callback, clock]
     trainer = pl.Trainer(
@@ -93,8 +99,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60, help="steps per fit")
     parser.add_argument("--warmup", type=int, default=10, help="steps of each fit left out")
-    parser.add_argument("--repeats", type=int, default=3, help="repetitions of both modes")
+    parser.add_argument("--repeats", type=int, default=5, help="repetitions of both modes")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     logging.getLogger("lightning").setLevel(logging.ERROR)
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -105,34 +113,48 @@ def main() -> None:
     loader = DataLoader(TensorDataset(x, x[:, -1, :1]), batch_size=BATCH, shuffle=True)
     fit(loader, args.warmup + 2, work / "warm", None)  # imports and first-call costs
     fit(loader, args.warmup + 2, work / "warm", ReproCallback("warm", tracking_uri=uri))
-    medians: dict[str, list[float]] = {"lightning": [], "lightning+repro": []}
-    every: dict[str, list[float]] = {"lightning": [], "lightning+repro": []}
+    modes = ("lightning", "lightning+repro")
+    walls: dict[str, list[float]] = {m: [] for m in modes}
+    cpus: dict[str, list[float]] = {m: [] for m in modes}
     for repeat in range(args.repeats):
-        modes = list(medians)
-        random.shuffle(modes)
-        for mode in modes:
+        order = list(modes)
+        random.shuffle(order)
+        for mode in order:
             callback = (
                 ReproCallback("bench", tracking_uri=uri, journal_dir=str(work / "journal"))
                 if mode == "lightning+repro"
                 else None
             )
-            steps = fit(loader, args.steps, work / mode, callback).steps(args.warmup)
-            medians[mode].append(statistics.median(steps))
-            every[mode].extend(steps)
-        bare, tracked = medians["lightning"][-1], medians["lightning+repro"][-1]
+            clock = fit(loader, args.steps, work / mode, callback)
+            cpu = clock.steps(args.warmup, which=1)
+            if callback is not None:  # the background sender's CPU, spread over the steps
+                sender = callback.run.cost.sender_cpu_s / max(1, args.steps)
+                cpu = [c + sender for c in cpu]
+            walls[mode].append(statistics.median(clock.steps(args.warmup)))
+            cpus[mode].append(statistics.median(cpu))
         print(
-            f"repeat {repeat + 1}: step {bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with "
-            f"repro: ratio {tracked / bare:.3f}"
+            f"repeat {repeat + 1}: wall {walls['lightning'][-1] * 1e3:.2f} -> "
+            f"{walls['lightning+repro'][-1] * 1e3:.2f} ms, CPU {cpus['lightning'][-1] * 1e3:.2f}"
+            f" -> {cpus['lightning+repro'][-1] * 1e3:.2f} ms a step"
         )
-    bare = statistics.median(every["lightning"])
-    tracked = statistics.median(every["lightning+repro"])
-    spread = [t / b for b, t in zip(medians["lightning"], medians["lightning+repro"], strict=True)]
+
+    def summary(kind: str, values: dict[str, list[float]]) -> str:
+        bare = statistics.median(values["lightning"])
+        tracked = statistics.median(values["lightning+repro"])
+        pairs = zip(values["lightning"], values["lightning+repro"], strict=True)
+        ratios = [t / b for b, t in pairs]
+        return (
+            f"{kind}: {bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with ReproCallback, "
+            f"ratio {tracked / bare:.3f} (repetitions {min(ratios):.3f}-{max(ratios):.3f})"
+        )
+
     print(
-        f"Lightning step (LSTM hidden {HIDDEN}, seq {SEQ}, batch {BATCH}, CPU, "
-        f"{torch.get_num_threads()} threads), median of {len(every['lightning'])} steps a mode: "
-        f"{bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with ReproCallback: "
-        f"ratio {tracked / bare:.3f} (per repetition {min(spread):.3f}-{max(spread):.3f})"
+        f"Lightning step, LSTM hidden {HIDDEN}, seq {SEQ}, batch {BATCH}, CPU, "
+        f"{torch.get_num_threads()} torch thread(s), {args.repeats} x {args.steps} steps a mode "
+        f"(medians of repetition medians)"
     )
+    print("  " + summary("wall", walls))
+    print("  " + summary("training-thread CPU + sender CPU", cpus))
 
 
 if __name__ == "__main__":

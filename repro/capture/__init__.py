@@ -17,6 +17,7 @@ _LAZY = {
     "describe_architecture": "repro.capture.architecture",
     "capture_config": "repro.capture.config",
     "capture_data": "repro.capture.data",
+    "capture_distributed": "repro.capture.distributed",
     "capture_dropout": "repro.capture.regularisation",
     "check_default_init": "repro.capture.initialisation",
     "observed_precision": "repro.capture.precision",

@@ -9,7 +9,8 @@ scheduler, ``gradient_clip_val``/``gradient_clip_algorithm`` with the clipping t
 happened (the pre-clip norm of every step, read just before Lightning clips), the Trainer's
 precision, every ``self.log`` metric at the step Lightning logs it, validation results (split
 ``validation``) and, after ``trainer.test()``, test results (split ``test``) in the same run,
-checkpoint paths, and with ``watch_every=`` the gradient flow through time. It ends FINISHED when
+checkpoint paths, and with ``watch_every=`` the gradient flow through time. Under DDP every
+rank calls ``repro.track`` and rank 0 writes the one run. It ends FINISHED when
 ``fit`` returns (FAILED or KILLED when it raises); test results are added to it afterwards.
 
 With an ``MLFlowLogger`` also on the Trainer, repro writes into the run that logger created (one
@@ -127,8 +128,6 @@ class ReproCallback(Callback):
     # -- the run -----------------------------------------------------------------------------
 
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not trainer.is_global_zero:
-            return
         self._finish(None)  # a fit interrupted before teardown: end its run first
         import repro
 
@@ -141,7 +140,8 @@ class ReproCallback(Callback):
         if trainer.max_steps and trainer.max_steps > 0:
             facts.setdefault("max_steps", trainer.max_steps)
         experiment, uri, attach = self.experiment, self.tracking_uri, None
-        mlflow_logger = self._mlflow_logger(trainer)
+        # under DDP every rank calls track (rank 0 writes, the others get a quiet run)
+        mlflow_logger = self._mlflow_logger(trainer) if trainer.is_global_zero else None
         if mlflow_logger is not None:
             attach = mlflow_logger.run_id
             uri = mlflow_logger._tracking_uri
@@ -161,6 +161,8 @@ class ReproCallback(Callback):
             **facts,
         )
         run.__enter__()
+        if hasattr(run, "release_signals"):  # Lightning handles interrupts (on_exception)
+            run.release_signals()
         self.run, self._active, self._shared = run, True, mlflow_logger is not None
         self.runs.append(run)
         self._test_results, self._test_metrics = {}, {}
@@ -206,14 +208,17 @@ class ReproCallback(Callback):
             self.run.epoch()
 
     def on_test_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if self.run is not None and trainer.is_global_zero and self._logger not in trainer.loggers:
+        """``trainer.test()`` after ``fit``: its results go to the fit's run."""
+        if self.run is not None and self._logger not in trainer.loggers:
             trainer.loggers = [*trainer.loggers, self._logger]
+
+    on_validation_start = on_test_start  # trainer.validate() after fit too (a no-op inside fit)
 
     def teardown(self, trainer: pl.Trainer, pl_module: pl.LightningModule, stage: str) -> None:
         if stage == "fit" and self._active:
             self._record_checkpoints(trainer)
             self._finish(None)
-        elif stage == "test" and self.run is not None and self._test_results:
+        elif stage in ("test", "validate") and self.run is not None and self._test_results:
             self.run.add_results(
                 self._test_results.values(), metrics=self._test_metrics, step=self._test_step
             )

@@ -15,7 +15,7 @@ from .contributors import Affiliation, Contributor, Contributors, Degree, RoleAs
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
 from .diagnostics import ClippingStats, Diagnostics, FlowSummary, FlowWatch, GradientFlow, LayerFlow
-from .environment import Determinism, Device, Environment
+from .environment import Determinism, Device, Distributed, Environment
 from .errors import describe_errors, field_path
 from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
 from .orcid import normalize_orcid, orcid_checksum
@@ -58,6 +58,7 @@ __all__ = [
     "Determinism",
     "Device",
     "Diagnostics",
+    "Distributed",
     "Dropout",
     "DropoutModule",
     "DropoutPosition",

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from repro.capture.session import CaptureSession
     from repro.diagnostics import ClippingMonitor, GradientFlowMonitor
-    from repro.record import GradientClipping
+    from repro.record import Distributed, GradientClipping
     from repro.tracking.resume import ResumePoint
 
 logger = logging.getLogger("repro.tracking")
@@ -120,6 +120,7 @@ class TrackedRun:
         self._session = session
         self.resume_of = resume
         self.attach_to = attach  # an MLflow run made by someone else (MLFlowLogger) to write into
+        self._distributed: Distributed | None = None  # the process group, set by track()
         self._resume: ResumePoint | None = None
         self._resume_client: MlflowClient | None = None
         self._logged_upto: dict[str, int] = {}
@@ -167,6 +168,11 @@ class TrackedRun:
             self._continue_previous()
         if self.capture:
             self._capture()
+        if self._distributed is not None:
+            from repro.record import Environment
+
+            record.environment = record.environment or Environment()
+            record.environment.distributed = self._distributed
         self._make_encodable()
         self._journal = jr.JournalWriter(
             self.journal_path,
@@ -835,6 +841,13 @@ class TrackedRun:
         if record.provenance is not None:
             attempt = max(0.0, time.monotonic() - self._attempt_started)
             devices = self._session.devices if self._session is not None else 1
+            group = self._distributed
+            if (
+                group is not None
+                and group.rank == 0
+                and "repro.distributed.rank" not in (record.run.tags)
+            ):  # rank 0's run stands for the whole job: every rank's device
+                devices *= group.world_size
             if record.provenance.wall_time_s is None or self._resume is not None:
                 record.provenance.wall_time_s = self._wall_before + attempt
             if record.provenance.device_hours is None or self._resume is not None:
@@ -859,6 +872,11 @@ class TrackedRun:
             self._previous_handlers[signum] = previous
             signal.signal(signum, self._on_signal)
 
+    def release_signals(self) -> None:
+        """Leave SIGINT/SIGTERM to a framework that handles them itself and reports how the
+        run ended (Lightning: ``on_exception``); the handlers found at start are put back."""
+        self._restore_signals()
+
     def _restore_signals(self) -> None:
         for signum, previous in self._previous_handlers.items():
             signal.signal(signum, previous)
@@ -878,6 +896,69 @@ class TrackedRun:
         raise SystemExit(128 + signum)
 
 
+class QuietRun:
+    """What ``track`` gives a rank other than 0 under ``torch.distributed``: the methods of a
+    :class:`TrackedRun` that log nothing, so the same training script runs on every rank.
+    Clipping still clips (it is training, not tracking); ``run_id`` is None."""
+
+    def __init__(self, rank: int, name: str | None = None) -> None:
+        self.rank = rank
+        self.run_id: str | None = None
+        self.online = False
+        self.record = RunRecord(run={"name": name or f"rank-{rank}"})
+        self._epochs = 0
+
+    def __enter__(self) -> QuietRun:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Nothing: rank 0 logs for the job."""
+
+    def set_result(self, name: str, value: float, *args: Any, **kwargs: Any) -> None:
+        """Nothing: rank 0 records the results."""
+
+    def add_results(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing."""
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        """Nothing."""
+
+    def close(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """Nothing to end."""
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing: rank 0 watches the gradient flow."""
+
+    def observe_clipping(self, *args: Any, **kwargs: Any) -> float:
+        return 0.0
+
+    def clip_grad_norm(
+        self, parameters: Iterable[Any], max_norm: float, norm_type: float = 2.0
+    ) -> float:
+        import torch
+
+        return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm, norm_type=norm_type))
+
+    def clip_grad_value(self, parameters: Iterable[Any], clip_value: float) -> float:
+        import torch
+
+        params = [p for p in parameters if p.grad is not None]
+        largest = max((float(p.grad.detach().abs().max()) for p in params), default=0.0)
+        torch.nn.utils.clip_grad_value_(params, clip_value)
+        return largest
+
+    def epoch(self) -> int:
+        self._epochs += 1
+        return self._epochs
+
+    @property
+    def cost(self) -> TrackingCost:
+        return TrackingCost(log_calls=0, log_metrics_s=0.0, sender_cpu_s=0.0)
+
+
 def track(
     model: Any = None,
     optimizer: Any = None,
@@ -892,6 +973,7 @@ def track(
     capture: bool = True,
     attach: str | None = None,
     config: Any = None,
+    every_rank: bool = False,
     **facts: Any,
 ) -> TrackedRun:
     """Track a training run in MLflow.
@@ -914,7 +996,54 @@ def track(
     creating one. ``config`` (a Hydra/OmegaConf config or a mapping) is stored resolved, with
     its command-line overrides and multirun sweep (:mod:`repro.capture.config`), as the
     record's ``config``, ``config.*`` params and the ``repro/config.yaml`` artifact.
+
+    Under an initialised ``torch.distributed`` process group (DDP), call it on every rank: rank 0
+    writes the one run of the job (world size, backend and each rank's device in
+    ``environment.distributed``), the other ranks get a :class:`QuietRun` that logs nothing
+    (clipping still clips); ``every_rank=True`` gives each rank a run of its own.
     """
+    from repro.capture.distributed import capture_distributed
+
+    group = capture_distributed(model if not isinstance(model, RunRecord) else None)
+    if group is not None and group.rank and not every_rank:
+        name = model.run.name if isinstance(model, RunRecord) else facts.get("name")
+        return QuietRun(group.rank, name)  # type: ignore[return-value]
+    run = _track(
+        model,
+        optimizer,
+        scheduler=scheduler,
+        data=data,
+        experiment=experiment,
+        record=record,
+        tracking_uri=tracking_uri,
+        resume=resume,
+        journal_dir=journal_dir,
+        capture=capture,
+        attach=attach,
+        facts=facts,
+    )
+    run._distributed = group
+    if group is not None and every_rank:
+        run.record.run.tags["repro.distributed.rank"] = str(group.rank)
+    return _with_config(run, config)
+
+
+def _track(
+    model: Any,
+    optimizer: Any,
+    *,
+    scheduler: Any,
+    data: Any,
+    experiment: str | None,
+    record: Any,
+    tracking_uri: str | None,
+    resume: str | None,
+    journal_dir: str | Path | None,
+    capture: bool,
+    attach: str | None,
+    facts: dict[str, Any],
+) -> TrackedRun:
+    """:func:`track` once it is known this process writes a run."""
     if isinstance(model, RunRecord):  # the record form: tracked as given
         if isinstance(optimizer, str) and experiment is None:  # track(record, "experiment")
             experiment, optimizer = optimizer, None
@@ -933,11 +1062,8 @@ def track(
                 f"track(record, ...): {', '.join(extra + sorted(facts))} only apply when "
                 "tracking a model: track(model, optimizer, record=record, ...)"
             )
-        return _with_config(
-            TrackedRun(
-                model, experiment, tracking_uri, journal_dir, capture, resume=resume, attach=attach
-            ),
-            config,
+        return TrackedRun(
+            model, experiment, tracking_uri, journal_dir, capture, resume=resume, attach=attach
         )
     from repro.capture.session import CaptureSession
 
@@ -952,7 +1078,7 @@ def track(
     session = CaptureSession(
         model, optimizer, scheduler=scheduler, data=data, record=record, facts=facts
     )
-    run = TrackedRun(
+    return TrackedRun(
         session.record,
         experiment,
         tracking_uri,
@@ -962,7 +1088,6 @@ def track(
         resume=resume,
         attach=attach,
     )
-    return _with_config(run, config)
 
 
 def _with_config(run: TrackedRun, config: Any) -> TrackedRun:

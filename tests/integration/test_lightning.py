@@ -95,9 +95,13 @@ def fit_and_test(root: Path, loggers: Any = False, **callback: Any) -> tuple[Any
 def test_fit_and_test_give_one_finished_run_with_the_record(
     tracking_store: str, tmp_path: Path
 ) -> None:
+    import signal
+
     from mlflow import MlflowClient
 
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     callback, trainer = fit_and_test(tmp_path, watch_every=2)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
     client = MlflowClient(tracking_store)
     experiment = client.get_experiment_by_name("lightning")
     runs = client.search_runs([experiment.experiment_id])
@@ -138,11 +142,16 @@ def test_fit_and_test_give_one_finished_run_with_the_record(
     assert record.run.tags["lightning.checkpoint.best"] == best
 
 
-def test_with_mlflow_logger_both_write_one_run(tracking_store: str, tmp_path: Path) -> None:
+def test_with_mlflow_logger_both_write_one_run(
+    tracking_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lightning.pytorch.loggers import MLFlowLogger
     from mlflow import MlflowClient
 
     import repro
+
+    # MLFlowLogger sets MLflow's process-wide tracking URI: give it back after this test
+    monkeypatch.setattr("mlflow.tracking._tracking_service.utils._tracking_uri", None)
 
     mlflow_logger = MLFlowLogger(experiment_name="lightning", tracking_uri=tracking_store)
     callback, _ = fit_and_test(tmp_path, loggers=[mlflow_logger])
