@@ -9,7 +9,8 @@ callback of the benchmark's own times every step from one batch end to the next,
 logger (journal + background sender to an embedded SQLite store) and the pre-clip norm is read
 before Lightning clips. Reported: the median step of each mode and their ratio, in wall time
 and in CPU time (the training thread's, with one torch thread, plus repro's sender thread spread
-over the steps: steadier than wall time on a shared machine), per repetition and overall.
+over the steps: steadier than wall time on a shared machine), per repetition, and the median of
+the repetitions' paired ratios.
 Starting and ending the run are not steps (see bench_track_start.py).
 
     .venv/bin/python benchmarks/bench_lightning.py [--steps 60] [--repeats 5] [--threads 1]
@@ -73,6 +74,25 @@ class StepClock(pl.Callback):
         return [b - a for a, b in itertools.pairwise(marks)][warmup:]
 
 
+class TimedCallback(ReproCallback):
+    """ReproCallback timing its own per-step work: reading the pre-clip norm and taking each
+    ``self.log`` batch (journal append, queue for the sender)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.own_s = 0.0
+
+    def on_before_optimizer_step(self, *args: Any) -> None:
+        began = time.perf_counter()
+        super().on_before_optimizer_step(*args)
+        self.own_s += time.perf_counter() - began
+
+    def _on_metrics(self, *args: Any) -> None:
+        began = time.perf_counter()
+        super()._on_metrics(*args)
+        self.own_s += time.perf_counter() - began
+
+
 def fit(loader: DataLoader, steps: int, root: Path, callback: Any) -> StepClock:
     """One ``Trainer.fit`` of ``steps`` steps, timed by a :class:`StepClock`."""
     clock = StepClock()
@@ -116,12 +136,14 @@ def main() -> None:
     modes = ("lightning", "lightning+repro")
     walls: dict[str, list[float]] = {m: [] for m in modes}
     cpus: dict[str, list[float]] = {m: [] for m in modes}
+    own: list[float] = []  # repro's own time a step: hooks + sender CPU
+    hooks: list[float] = []  # ... of which in the training thread
     for repeat in range(args.repeats):
         order = list(modes)
         random.shuffle(order)
         for mode in order:
             callback = (
-                ReproCallback("bench", tracking_uri=uri, journal_dir=str(work / "journal"))
+                TimedCallback("bench", tracking_uri=uri, journal_dir=str(work / "journal"))
                 if mode == "lightning+repro"
                 else None
             )
@@ -130,6 +152,8 @@ def main() -> None:
             if callback is not None:  # the background sender's CPU, spread over the steps
                 sender = callback.run.cost.sender_cpu_s / max(1, args.steps)
                 cpu = [c + sender for c in cpu]
+                own.append(callback.own_s / max(1, args.steps) + sender)
+                hooks.append(callback.own_s / max(1, args.steps))
             walls[mode].append(statistics.median(clock.steps(args.warmup)))
             cpus[mode].append(statistics.median(cpu))
         print(
@@ -144,8 +168,9 @@ def main() -> None:
         pairs = zip(values["lightning"], values["lightning+repro"], strict=True)
         ratios = [t / b for b, t in pairs]
         return (
-            f"{kind}: {bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with ReproCallback, "
-            f"ratio {tracked / bare:.3f} (repetitions {min(ratios):.3f}-{max(ratios):.3f})"
+            f"{kind}: {bare * 1e3:.2f} ms bare, {tracked * 1e3:.2f} ms with ReproCallback; "
+            f"ratio {statistics.median(ratios):.3f} (median of the repetitions' paired ratios, "
+            f"range {min(ratios):.3f}-{max(ratios):.3f})"
         )
 
     print(
@@ -155,6 +180,13 @@ def main() -> None:
     )
     print("  " + summary("wall", walls))
     print("  " + summary("training-thread CPU + sender CPU", cpus))
+    mine = statistics.median(own)
+    print(
+        f"  repro's own work a step, measured directly (its hooks + sender CPU): "
+        f"{mine * 1e3:.3f} ms = {100 * mine / statistics.median(cpus['lightning']):.2f} % "
+        f"of a bare step's CPU time ({statistics.median(hooks) * 1e3:.3f} ms of it in the "
+        "training thread, the rest the sender thread's)"
+    )
 
 
 if __name__ == "__main__":
