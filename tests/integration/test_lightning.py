@@ -168,3 +168,38 @@ def test_with_mlflow_logger_both_write_one_run(
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "train_loss")]
     assert sorted(steps) == list(range(STEPS_PER_EPOCH * EPOCHS))
     assert "repro.schema_version" in run.data.tags
+
+
+def test_a_fit_that_raises_ends_its_run_failed(tracking_store: str, tmp_path: Path) -> None:
+    import lightning.pytorch as pl
+    from mlflow import MlflowClient
+
+    from repro.integrations.lightning import ReproCallback
+
+    module = make_module()
+    original = module.training_step
+
+    def failing_step(batch: Any, batch_idx: int) -> Any:
+        if module.global_step == 2:
+            raise RuntimeError("diverged")
+        return original(batch, batch_idx)
+
+    module.training_step = failing_step  # type: ignore[method-assign]
+    callback = ReproCallback(experiment="lightning")
+    trainer = pl.Trainer(
+        max_epochs=1,
+        accelerator="cpu",
+        logger=False,
+        callbacks=[callback],
+        default_root_dir=str(tmp_path),
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+    )
+    with pytest.raises(RuntimeError, match="diverged"):
+        trainer.fit(module, loaders()[0])
+    client = MlflowClient(tracking_store)
+    runs = client.search_runs([client.get_experiment_by_name("lightning").experiment_id])
+    assert len(runs) == 1 and runs[0].info.status == "FAILED"
+    assert callback.run.record.training.observed.optimizer_steps == 2
+    assert callback._logger not in trainer.loggers  # repro's logger leaves with the run
