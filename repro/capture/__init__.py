@@ -15,7 +15,9 @@ from typing import Any
 _LAZY = {
     "capture_architecture": "repro.capture.architecture",
     "describe_architecture": "repro.capture.architecture",
+    "capture_config": "repro.capture.config",
     "capture_data": "repro.capture.data",
+    "capture_distributed": "repro.capture.distributed",
     "capture_dropout": "repro.capture.regularisation",
     "check_default_init": "repro.capture.initialisation",
     "observed_precision": "repro.capture.precision",

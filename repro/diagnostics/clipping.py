@@ -50,7 +50,21 @@ class ClippingMonitor:
             total = torch.nn.utils.clip_grad_norm_(
                 parameters, self.max_norm, norm_type=self.norm_type, error_if_nonfinite=False
             )
-        norm = float(total)
+        return self._count(float(total))
+
+    def observe(self, parameters: Iterable[torch.Tensor] | torch.Tensor) -> float:
+        """Record the pre-clip norm of ``parameters``' gradients without clipping them: for a
+        framework that clips by itself right after (Lightning); returns that norm."""
+        params = [parameters] if isinstance(parameters, torch.Tensor) else list(parameters)
+        grads = [p.grad.detach() for p in params if p.grad is not None]
+        if not grads:
+            return self._count(0.0)
+        if self.kind == "value":
+            return self._count(float(torch.stack([g.abs().max() for g in grads]).max()))
+        total = torch.nn.utils.get_total_norm(grads, self.norm_type, error_if_nonfinite=False)
+        return self._count(float(total))
+
+    def _count(self, norm: float) -> float:
         self.steps += 1
         if math.isfinite(norm):
             self._norms.append(norm)

@@ -11,11 +11,12 @@ from .architecture import (
 )
 from .attestations import Attestation
 from .card import Card
+from .config import Config, Sweep
 from .contributors import Affiliation, Contributor, Contributors, Degree, RoleAssignment
 from .credit import CREDIT_ROLES, CREDIT_VOCAB_IDENTIFIER, CreditRole, resolve_role
 from .data import Dataset, Padding, SequenceLengthStats
 from .diagnostics import ClippingStats, Diagnostics, FlowSummary, FlowWatch, GradientFlow, LayerFlow
-from .environment import Determinism, Device, Environment
+from .environment import Determinism, Device, Distributed, Environment
 from .errors import describe_errors, field_path
 from .migrations import MIGRATIONS, SCHEMA_VERSION, SchemaVersionError, migrate
 from .orcid import normalize_orcid, orcid_checksum
@@ -50,6 +51,7 @@ __all__ = [
     "Card",
     "CellType",
     "ClippingStats",
+    "Config",
     "Contributor",
     "Contributors",
     "CreditRole",
@@ -58,6 +60,7 @@ __all__ = [
     "Determinism",
     "Device",
     "Diagnostics",
+    "Distributed",
     "Dropout",
     "DropoutModule",
     "DropoutPosition",
@@ -91,6 +94,7 @@ __all__ = [
     "SchemaVersionError",
     "Seeds",
     "SequenceLengthStats",
+    "Sweep",
     "TeacherForcing",
     "TiedWeights",
     "Training",

@@ -28,6 +28,19 @@ class Determinism(Section):
     cublas_workspace_config: str | None = None
 
 
+class Distributed(Section):
+    """The torch.distributed process group the run trained in (DDP and the like)."""
+
+    world_size: NonNegInt = Field(description="Processes in the group.")
+    backend: str | None = Field(None, description="e.g. 'nccl', 'gloo'.")
+    rank: NonNegInt | None = Field(
+        None, description="Rank of the process that wrote this record (0 unless every rank did)."
+    )
+    devices: list[str] = Field(
+        default_factory=list, description="Each rank's device, in rank order, e.g. 'cuda:0'."
+    )
+
+
 class Environment(Section):
     """Versions, hardware and determinism; absent = not captured."""
 
@@ -45,6 +58,7 @@ class Environment(Section):
         "distribution the training process had imported by the end of the run.",
     )
     determinism: Determinism | None = None
+    distributed: Distributed | None = Field(None, description="Absent = a single process.")
     variables: dict[str, str] = Field(
         default_factory=dict, description="Allow-listed environment variables (never secrets)."
     )

@@ -11,6 +11,7 @@ from .architecture import Architecture
 from .attestations import Attestation, AttestationKey
 from .base import JSONValue, Section
 from .card import Card
+from .config import Config
 from .contributors import Contributor, Contributors
 from .data import Dataset
 from .diagnostics import Diagnostics
@@ -50,6 +51,7 @@ class RunRecord(Section):
     attestations: dict[AttestationKey, Attestation] | None = Field(
         None, description="Checklist item id -> the authors' answer (yes/no/n/a, justification)."
     )
+    config: Config | None = Field(None, description="Resolved configuration (Hydra/OmegaConf).")
     warnings: list[RecordWarning] = Field(
         default_factory=list,
         description="Disagreements and gaps found while capturing and running; empty = none.",

@@ -141,9 +141,22 @@ class HyperparameterSearch(Section):
 
     method: Literal["grid", "random", "bayesian", "manual", "other"]
     space: dict[str, Any] = Field(default_factory=dict, description="Name -> values or range.")
-    trials: PosInt | None = None
+    trials: PosInt | None = Field(
+        None,
+        description="Trials of the search; in a trial's own record, the trials so far "
+        "(this one included).",
+    )
     objective: str | None = Field(None, description="Metric the search optimised.")
     selected: dict[str, Scalar] = Field(default_factory=dict, description="Chosen values.")
+    # one trial of a search (e.g. an Optuna study): which, and how it ended
+    study: str | None = Field(None, description="Name of the search (an Optuna study).")
+    sampler: str | None = Field(None, description="What drew the trials, e.g. 'TPESampler'.")
+    trial: NonNegInt | None = Field(None, description="This run's trial number in the search.")
+    trial_state: Literal["running", "complete", "pruned", "failed"] | None = Field(
+        None,
+        description="How this trial ended: complete (an objective value), pruned (stopped "
+        "early by the search), failed (an error or no usable value).",
+    )
 
 
 class Observed(Section):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ def check_metric_key(key: str) -> None:
 
 
 def _text(value: Any) -> str:
+    """A tag value: JSON spelling (``true``/``false``, lists as JSON)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -52,13 +54,22 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, str]) -> None:
+def param_text(value: Any) -> str:
+    """A param value as ``mlflow.log_params`` writes a Python value (``str(value)``: ``False``,
+    ``0.001``, ``[0.9, 0.999]``), so filters written MLflow's usual way
+    (``params.x = 'False'``) find repro's runs; the record artifact keeps the exact types."""
+    return str(value)
+
+
+def _flatten(
+    prefix: str, value: Any, out: dict[str, str], text: Callable[[Any], str] = _text
+) -> None:
     """The record's one walk (:func:`repro.record.paths.leaves`) as MLflow keys: dicts nest with
     '.', list entries are numbered ``a.0`` (MLflow keys allow no brackets), lists of scalars stay
-    one JSON value, and absent or empty values are left out."""
+    one value, and absent or empty values are left out."""
     for loc, leaf in leaves(value, scalar_lists=True):
         if leaf is not None and leaf != [] and leaf != {}:
-            out[".".join((prefix, *map(str, loc)))] = _text(leaf)
+            out[".".join((prefix, *map(str, loc)))] = text(leaf)
 
 
 @dataclass
@@ -83,7 +94,10 @@ def params_of(record: RunRecord) -> tuple[dict[str, str], list[str]]:
     flat: dict[str, str] = {}
     for section in PARAM_SECTIONS:
         if section in data:
-            _flatten(section, data[section], flat)
+            _flatten(section, data[section], flat, param_text)
+    values = data.get("config", {}).get("values")
+    if values:  # the configuration as the user wrote its keys: config.model.hidden
+        _flatten("config", values, flat, param_text)
     params: dict[str, str] = {}
     omitted: list[str] = []
     for key, value in flat.items():
@@ -91,10 +105,40 @@ def params_of(record: RunRecord) -> tuple[dict[str, str], list[str]]:
     return params, omitted
 
 
+SOURCE_TYPE_LOCAL = "LOCAL"  # mlflow.entities.SourceType.LOCAL, as MLflow's own runs have it
+
+
+def system_tags(record: RunRecord) -> dict[str, str]:
+    """MLflow's own system tags from what the record holds: the run name, and the program that
+    ran (``mlflow.source.name``, its redacted ``argv[0]``, type LOCAL) when it was recorded;
+    ``mlflow.user`` is added where the run is created (:func:`repro.tracking.operations`)."""
+    tags = {"mlflow.runName": record.run.name}
+    command = record.provenance.command if record.provenance else None
+    if command:
+        tags["mlflow.source.name"] = source_name(command)
+        tags["mlflow.source.type"] = SOURCE_TYPE_LOCAL
+    return tags
+
+
+_INTERPRETER = re.compile(r"^python[0-9.]*$")
+
+
+def source_name(command: list[str]) -> str:
+    """The program a command line ran: ``argv[0]`` as MLflow takes it, or the script after an
+    interpreter (``python train.py`` -> ``train.py``, ``python -m pkg.train`` -> ``pkg.train``)."""
+    first = posixpath.basename(command[0])
+    if not _INTERPRETER.match(first) or len(command) < 2:
+        return command[0]
+    if command[1] == "-m" and len(command) > 2:
+        return command[2]
+    return command[1] if not command[1].startswith("-") else command[0]
+
+
 def tags_of(record: RunRecord, local_id: str | None = None) -> tuple[dict[str, str], list[str]]:
     """Tags: the user's run tags, git provenance, environment, and repro's own keys."""
     data = record.to_dict()
     flat: dict[str, str] = dict(record.run.tags)
+    flat.update(system_tags(record))
     flat["repro.schema_version"] = record.schema_version
     flat["repro.record"] = RECORD_ARTIFACT
     if local_id:
@@ -114,6 +158,8 @@ def tags_of(record: RunRecord, local_id: str | None = None) -> tuple[dict[str, s
             flat["mlflow.source.git.branch"] = git.branch
         if git.remote:
             flat["mlflow.source.git.repoURL"] = git.remote
+    if record.config is not None and record.config.overrides:
+        flat["repro.config.overrides"] = " ".join(record.config.overrides)
     if "environment" in data:
         _flatten("repro.env", data["environment"], flat)
     tags: dict[str, str] = {}

@@ -7,7 +7,12 @@ Store errors become the same exit-1/exit-2 errors as the rest of ``repro.trackin
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from repro.tracking.store import open_client, resolve_uri, translate
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
 
 CARD_ARTIFACT_PATH = "repro/model_card.html"
 RESULTS_PREFIX = "results/"  # repro.tracking.flatten logs each record result under this
@@ -24,16 +29,23 @@ def metric_history(
     """
     uri = resolve_uri(tracking_uri)
     client = open_client(uri)
-    history: dict[str, list[tuple[int, float]]] = {}
     try:
-        names = sorted(client.get_run(run_id).data.metrics)
-        for name in (n for n in names if not n.startswith(exclude_prefixes)):
-            points = sorted(
-                client.get_metric_history(run_id, name), key=lambda m: (m.step, m.timestamp)
-            )
-            history[name] = [(int(m.step), float(m.value)) for m in points]
+        return history_of(client, run_id, exclude_prefixes)
     except Exception as exc:
         raise translate(exc, uri) from None
+
+
+def history_of(
+    client: MlflowClient, run_id: str, exclude_prefixes: tuple[str, ...] = (RESULTS_PREFIX,)
+) -> dict[str, list[tuple[int, float]]]:
+    """:func:`metric_history` through an open client (MLflow's errors propagate)."""
+    history: dict[str, list[tuple[int, float]]] = {}
+    names = sorted(client.get_run(run_id).data.metrics)
+    for name in (n for n in names if not n.startswith(exclude_prefixes)):
+        points = sorted(
+            client.get_metric_history(run_id, name), key=lambda m: (m.step, m.timestamp)
+        )
+        history[name] = [(int(m.step), float(m.value)) for m in points]
     return history
 
 

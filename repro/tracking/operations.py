@@ -6,16 +6,26 @@ takes an open ``MlflowClient`` and a run id, so callers decide about retries and
 
 from __future__ import annotations
 
+import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from repro.record import RunRecord, RunStatus
-from repro.tracking.flatten import CHECK_PROFILE, RECORD_ARTIFACT, flatten_record, result_tags
+from repro.tracking.flatten import (
+    CHECK_PROFILE,
+    RECORD_ARTIFACT,
+    flatten_record,
+    result_tags,
+    valid_key,
+)
 from repro.tracking.store import get_or_create_experiment
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+logger = logging.getLogger("repro.tracking")
 
 DEFAULT_EXPERIMENT = "Default"
 _MLFLOW_STATUS = {
@@ -53,22 +63,101 @@ def create_mlflow_run(
         if found:
             return str(found[0].info.run_id)
     flat = flatten_record(record, local_id)
+    tags = {"mlflow.user": current_user(), **flat.tags}  # a user's own tag wins
     run = client.create_run(
         experiment_id,
         start_time=to_ms(record.run.started),
-        tags=flat.tags,
+        tags=tags,
         run_name=record.run.name,
     )
     return str(run.info.run_id)
 
 
+def attach_mlflow_run(
+    client: MlflowClient, record: RunRecord, run_id: str, local_id: str | None
+) -> str:
+    """Write ``record`` into an MLflow run someone else created (Lightning's MLFlowLogger), so
+    one training gives one run: its tags are added, while the run keeps its own name, user and
+    source; returns the run id."""
+    from mlflow.entities import RunTag
+
+    client.get_run(run_id)  # exists (an unknown id is an error now, not at the end)
+    kept = ("mlflow.runName", "mlflow.user", "mlflow.source.name", "mlflow.source.type")
+    tags = {k: v for k, v in flatten_record(record, local_id).tags.items() if k not in kept}
+    batch = [RunTag(k, v) for k, v in tags.items()]
+    for start in range(0, len(batch), 100):
+        client.log_batch(run_id, tags=batch[start : start + 100], synchronous=True)
+    return run_id
+
+
+def current_user() -> str:
+    """The user name MLflow's own runs carry as ``mlflow.user`` (``getpass.getuser()``)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a container's bare uid): MLflow's own fallback
+        return "unknown"
+
+
 def log_params(client: MlflowClient, run_id: str, record: RunRecord) -> None:
-    """Log the record's params in batches of 100 (MLflow's limit); same values may be re-logged."""
+    """Log the record's params in batches of 100 (MLflow's limit), and its datasets as the
+    run's MLflow inputs; same values may be re-logged."""
     from mlflow.entities import Param
 
     params = [Param(k, v) for k, v in flatten_record(record).params.items()]
     for start in range(0, len(params), 100):
         client.log_batch(run_id, params=params[start : start + 100], synchronous=True)
+    inputs = dataset_inputs(record)
+    if inputs:
+        client.log_inputs(run_id, datasets=inputs)
+
+
+MAX_DIGEST = 36  # MLflow's dataset digest column holds 36 characters
+
+
+def dataset_inputs(record: RunRecord) -> list[Any]:
+    """The record's datasets as MLflow dataset inputs, so the UI's Datasets column is filled:
+    the digest is the start of repro's SHA-256 (all MLflow holds; the full digest and split
+    digests are in the profile), the source its URL (``http``) or description (``code``), the
+    context (``mlflow.data.context``) the dataset's role."""
+    from mlflow.data.meta_dataset import MetaDataset
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    found = []
+    for data in record.data:
+        source = data.source or ""
+        if source.startswith(("http://", "https://")):
+            source_type, source_json = "http", json.dumps({"url": source})
+        else:
+            source_type = "code"
+            source_json = json.dumps({"tags": {"description": source} if source else {}})
+        profile = {
+            key: value
+            for key, value in (
+                ("sha256", data.sha256),
+                ("split_sha256", data.split_sha256 or None),
+                ("splits", data.splits or None),
+                ("version", data.version),
+                ("license", data.license),
+            )
+            if value is not None
+        }
+        digest = data.sha256[:MAX_DIGEST] if data.sha256 else None
+        if digest is None:  # MLflow's own fingerprint of the metadata, as MetaDataset makes it
+            from mlflow.data.code_dataset_source import CodeDatasetSource
+
+            digest = MetaDataset(CodeDatasetSource({"source": source}), name=data.name).digest
+        entity = Dataset(
+            name=data.name,
+            digest=digest,
+            source_type=source_type,
+            source=source_json,
+            profile=json.dumps(profile) if profile else None,
+        )
+        tags = [InputTag("mlflow.data.context", data.role)] if data.role else []
+        found.append(DatasetInput(dataset=entity, tags=tags))
+    return found
 
 
 def check_status(record: RunRecord, profile: str = CHECK_PROFILE) -> str:
@@ -88,14 +177,39 @@ def store_final(
     from mlflow.entities import RunTag
 
     checks = {check_profile: check_status(record, check_profile)}
-    tags = [RunTag(k, v) for k, v in result_tags(record, checks).items()]
+    final = {**record.run.tags, **result_tags(record, checks)}  # tags added while it ran too
+    tags = [RunTag(k, v) for k, v in final.items() if valid_key(k) and len(v) <= 8000]
     if tags:
         client.log_batch(run_id, tags=tags, synchronous=True)
     client.log_text(run_id, record.to_json(), RECORD_ARTIFACT)
+    log_cards(client, run_id, record)
     status = mlflow_status(record.run.status)
     if status == "RUNNING":
         return
     client.set_terminated(run_id, status=status, end_time=to_ms(record.run.ended))
+
+
+CARD_ARTIFACTS = {"card-md": "repro/model_card.md", "card-html": "repro/model_card.html"}
+
+
+def log_cards(client: MlflowClient, run_id: str, record: RunRecord) -> None:
+    """Log the Markdown and HTML model cards (with the run's metric curves) as the artifacts
+    ``repro/model_card.md`` and ``repro/model_card.html``; a card that cannot be made only
+    warns, it never keeps a run from ending."""
+    from repro.rendering.api import render
+    from repro.tracking.history import history_of
+
+    try:
+        history = history_of(client, run_id)
+    except Exception as exc:
+        logger.warning("repro: run %s: metric history not read for the card: %s", run_id, exc)
+        history = {}
+    for name, path in CARD_ARTIFACTS.items():
+        try:
+            options = {"history": history} if name == "card-html" else {}
+            client.log_text(run_id, render(record, name, **options), path)
+        except Exception as exc:
+            logger.warning("repro: run %s: %s not stored: %s", run_id, path, exc)
 
 
 def upload_artifact(client: MlflowClient, run_id: str, src: Path, dest: str | None) -> None:

@@ -34,6 +34,7 @@ from repro.tracking._values import checked_metrics, checked_step
 from repro.tracking.flatten import RECORD_ARTIFACT, result_metric_key, valid_key
 from repro.tracking.operations import (
     DEFAULT_EXPERIMENT,
+    attach_mlflow_run,
     create_mlflow_run,
     log_params,
     store_final,
@@ -46,7 +47,7 @@ if TYPE_CHECKING:
 
     from repro.capture.session import CaptureSession
     from repro.diagnostics import ClippingMonitor, GradientFlowMonitor
-    from repro.record import GradientClipping
+    from repro.record import Distributed, GradientClipping
     from repro.tracking.resume import ResumePoint
 
 logger = logging.getLogger("repro.tracking")
@@ -84,6 +85,7 @@ class TrackedRun:
         flush_timeout: float = FLUSH_TIMEOUT_S,
         session: CaptureSession | None = None,
         resume: str | None = None,
+        attach: str | None = None,
     ) -> None:
         if not isinstance(record, RunRecord):
             raise TypeError(f"track() takes a RunRecord, got {type(record).__name__}")
@@ -117,6 +119,8 @@ class TrackedRun:
         # capture and resumption (repro.capture.session, repro.tracking.resume)
         self._session = session
         self.resume_of = resume
+        self.attach_to = attach  # an MLflow run made by someone else (MLFlowLogger) to write into
+        self._distributed: Distributed | None = None  # the process group, set by track()
         self._resume: ResumePoint | None = None
         self._resume_client: MlflowClient | None = None
         self._logged_upto: dict[str, int] = {}
@@ -164,6 +168,11 @@ class TrackedRun:
             self._continue_previous()
         if self.capture:
             self._capture()
+        if self._distributed is not None:
+            from repro.record import Environment
+
+            record.environment = record.environment or Environment()
+            record.environment.distributed = self._distributed
         self._make_encodable()
         self._journal = jr.JournalWriter(
             self.journal_path,
@@ -183,6 +192,7 @@ class TrackedRun:
         self._install_signals()
         self._active = True
         self._store_diff()
+        self._store_config()
         if self._session is not None:
             self._session.start()
 
@@ -235,6 +245,23 @@ class TrackedRun:
         except Exception as exc:
             logger.warning("repro: the git diff artifact was not stored: %s", exc)
 
+    def _store_config(self) -> None:
+        """Log the resolved configuration as the YAML artifact ``repro/config.yaml``."""
+        config = self.record.config
+        if config is None or not config.artifact:
+            return
+        import tempfile
+
+        from repro.capture.config import config_yaml
+
+        try:
+            with tempfile.TemporaryDirectory(prefix="repro-config-") as tmp:
+                path = Path(tmp) / Path(config.artifact).name
+                path.write_text(config_yaml(config), encoding="utf-8")
+                self.log_artifact(path, str(Path(config.artifact).parent))
+        except Exception as exc:
+            logger.warning("repro: the configuration artifact was not stored: %s", exc)
+
     def _continue_previous(self) -> None:
         """Resume: read the interrupted run from MLflow and continue its record in place."""
         from repro.tracking.resume import continue_record, prepare_resume
@@ -278,10 +305,17 @@ class TrackedRun:
         try:
             # a busy server may reset a connection or two while many jobs start at once
             client = with_retries(lambda: open_client(self.tracking_uri, create=True), attempts=3)
-            run_id = with_retries(
-                lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
-                attempts=3,
-            )
+            if self.attach_to is not None:
+                attached = self.attach_to
+                run_id = with_retries(
+                    lambda: attach_mlflow_run(client, self.record, attached, self.local_id),
+                    attempts=3,
+                )
+            else:
+                run_id = with_retries(
+                    lambda: create_mlflow_run(client, self.record, self.experiment, self.local_id),
+                    attempts=3,
+                )
         except InvalidInputError:  # e.g. a deleted experiment: sync could not fix it either
             self._journal.discard()
             raise
@@ -419,6 +453,58 @@ class TrackedRun:
             self.log_metrics({key: metric.value}, step=metric.step or 0)
         return metric
 
+    def add_results(
+        self, results: Iterable[Metric], metrics: Mapping[str, float] | None = None, step: int = 0
+    ) -> None:
+        """Add results to a run that has already ended (Lightning's ``trainer.test()`` after
+        ``fit``): the record is stored again in the same MLflow run, with the results as
+        ``results/<split>/<name>`` metrics and ``metrics`` (what was logged) at ``step``. Inside
+        the run this is :meth:`set_result` for each. Tracking trouble only warns."""
+        results = list(results)
+        if self._active:
+            for metric in results:
+                fields = metric.model_dump(exclude={"name", "value", "split", "higher_is_better"})
+                self.set_result(
+                    metric.name, metric.value, metric.split, metric.higher_is_better, **fields
+                )
+            return
+        keys = {(m.name, m.split) for m in results}
+        self.record.results = [
+            *(m for m in self.record.results if (m.name, m.split) not in keys),
+            *results,
+        ]
+        if not self.online or self._client is None:
+            logger.warning(
+                "repro: run %s is not in MLflow; the results added after it ended (%s) are only "
+                "in run.record",
+                self.run_id,
+                ", ".join(m.name for m in results),
+            )
+            return
+        from mlflow.entities import Metric as MlflowMetric
+
+        now = jr.now_ms()
+        points = [
+            MlflowMetric(key, float(value), now, step)
+            for key, value in (metrics or {}).items()
+            if valid_key(key) and math.isfinite(float(value))
+        ]
+        for metric in results:
+            key = result_metric_key(metric.name, metric.split)
+            if key is not None and math.isfinite(metric.value):
+                points.append(MlflowMetric(key, metric.value, now, metric.step or 0))
+        client, run_id = self._client, self.run_id
+        try:
+            if points:
+                with_retries(lambda: client.log_batch(run_id, metrics=points), attempts=3)
+            with_retries(lambda: store_final(client, run_id, self.record), attempts=3)
+        except Exception as exc:
+            logger.warning(
+                "repro: run %s: results added after it ended not stored (%s)",
+                self.run_id,
+                scrub(str(exc), self.tracking_uri),
+            )
+
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         """Store a file (or a directory's files) with the run; when the store is unreachable
         a copy waits in the journal directory for ``repro sync``."""
@@ -521,10 +607,31 @@ class TrackedRun:
         gradient before clipping."""
         return self._clip_with("value", parameters, clip_value, float("inf"))
 
+    def observe_clipping(
+        self,
+        parameters: Iterable[Any],
+        threshold: float,
+        kind: str = "norm",
+        norm_type: float = 2.0,
+    ) -> float:
+        """Record the clipping a framework is about to do itself (Lightning clips after its
+        ``on_before_optimizer_step``): the setting and the pre-clip norm of this step, without
+        touching the gradients; returns that norm."""
+        return self._clip_with(kind, parameters, threshold, norm_type, observe=True)
+
     def _clip_with(
-        self, kind: str, parameters: Iterable[Any], threshold: float, norm_type: float
+        self,
+        kind: str,
+        parameters: Iterable[Any],
+        threshold: float,
+        norm_type: float,
+        *,
+        observe: bool = False,
     ) -> float:
         from repro.diagnostics.clipping import ClippingMonitor, clipping_setting
+
+        if kind == "value":
+            norm_type = float("inf")
 
         setting = (kind, float(threshold), float(norm_type))
         if self._clip is None:
@@ -536,6 +643,8 @@ class TrackedRun:
                 f"clip_grad_{kind}: the clipping setting changed from {self._clip_args} to "
                 f"{setting}; one run records one clipping setting"
             )
+        if observe:
+            return float(self._clip.observe(parameters))
         return float(self._clip.clip(parameters))
 
     def epoch(self) -> int:
@@ -546,6 +655,21 @@ class TrackedRun:
         return self._epochs_marked
 
     # -- ending ------------------------------------------------------------------------------
+
+    def close(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """End the run with ``status`` where a framework knows better than an exception would
+        tell (an Optuna trial the pruner stopped ends KILLED, not FAILED); the same ending as
+        leaving the ``with`` block."""
+        self._restore_signals()
+        try:
+            self._finish(RunStatus(status))
+        except Exception as error:  # tracking never takes the training down
+            logger.warning(
+                "repro: run %s did not end cleanly (%s); `repro sync` finishes it from %s",
+                self.run_id,
+                scrub(f"{type(error).__name__}: {error}", self.tracking_uri),
+                self.journal_path,
+            )
 
     def _status_for(self, exc: BaseException | None) -> RunStatus:
         """KILLED only for an interrupt that leaves the ``with`` block: one the user's code
@@ -717,6 +841,13 @@ class TrackedRun:
         if record.provenance is not None:
             attempt = max(0.0, time.monotonic() - self._attempt_started)
             devices = self._session.devices if self._session is not None else 1
+            group = self._distributed
+            if (
+                group is not None
+                and group.rank == 0
+                and "repro.distributed.rank" not in (record.run.tags)
+            ):  # rank 0's run stands for the whole job: every rank's device
+                devices *= group.world_size
             if record.provenance.wall_time_s is None or self._resume is not None:
                 record.provenance.wall_time_s = self._wall_before + attempt
             if record.provenance.device_hours is None or self._resume is not None:
@@ -741,6 +872,11 @@ class TrackedRun:
             self._previous_handlers[signum] = previous
             signal.signal(signum, self._on_signal)
 
+    def release_signals(self) -> None:
+        """Leave SIGINT/SIGTERM to a framework that handles them itself and reports how the
+        run ended (Lightning: ``on_exception``); the handlers found at start are put back."""
+        self._restore_signals()
+
     def _restore_signals(self) -> None:
         for signum, previous in self._previous_handlers.items():
             signal.signal(signum, previous)
@@ -760,6 +896,69 @@ class TrackedRun:
         raise SystemExit(128 + signum)
 
 
+class QuietRun:
+    """What ``track`` gives a rank other than 0 under ``torch.distributed``: the methods of a
+    :class:`TrackedRun` that log nothing, so the same training script runs on every rank.
+    Clipping still clips (it is training, not tracking); ``run_id`` is None."""
+
+    def __init__(self, rank: int, name: str | None = None) -> None:
+        self.rank = rank
+        self.run_id: str | None = None
+        self.online = False
+        self.record = RunRecord(run={"name": name or f"rank-{rank}"})
+        self._epochs = 0
+
+    def __enter__(self) -> QuietRun:
+        return self
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+    def log_metrics(self, metrics: Mapping[str, Any], step: int | None = None) -> None:
+        """Nothing: rank 0 logs for the job."""
+
+    def set_result(self, name: str, value: float, *args: Any, **kwargs: Any) -> None:
+        """Nothing: rank 0 records the results."""
+
+    def add_results(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing."""
+
+    def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
+        """Nothing."""
+
+    def close(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
+        """Nothing to end."""
+
+    def watch(self, *args: Any, **kwargs: Any) -> None:
+        """Nothing: rank 0 watches the gradient flow."""
+
+    def observe_clipping(self, *args: Any, **kwargs: Any) -> float:
+        return 0.0
+
+    def clip_grad_norm(
+        self, parameters: Iterable[Any], max_norm: float, norm_type: float = 2.0
+    ) -> float:
+        import torch
+
+        return float(torch.nn.utils.clip_grad_norm_(parameters, max_norm, norm_type=norm_type))
+
+    def clip_grad_value(self, parameters: Iterable[Any], clip_value: float) -> float:
+        import torch
+
+        params = [p for p in parameters if p.grad is not None]
+        largest = max((float(p.grad.detach().abs().max()) for p in params), default=0.0)
+        torch.nn.utils.clip_grad_value_(params, clip_value)
+        return largest
+
+    def epoch(self) -> int:
+        self._epochs += 1
+        return self._epochs
+
+    @property
+    def cost(self) -> TrackingCost:
+        return TrackingCost(log_calls=0, log_metrics_s=0.0, sender_cpu_s=0.0)
+
+
 def track(
     model: Any = None,
     optimizer: Any = None,
@@ -772,6 +971,9 @@ def track(
     resume: str | None = None,
     journal_dir: str | Path | None = None,
     capture: bool = True,
+    attach: str | None = None,
+    config: Any = None,
+    every_rank: bool = False,
     **facts: Any,
 ) -> TrackedRun:
     """Track a training run in MLflow.
@@ -789,8 +991,59 @@ def track(
     ``resume`` continues an interrupted run (its MLflow or local id, see
     :mod:`repro.tracking.resume`). ``tracking_uri`` defaults to ``MLFLOW_TRACKING_URI``, else
     MLflow's local store; ``journal_dir`` to ``./.repro/journal``; ``capture`` fills
-    environment and provenance.
+    environment and provenance. ``attach`` writes into an MLflow run another tool created (its
+    id; e.g. Lightning's MLFlowLogger, see :mod:`repro.integrations.lightning`) instead of
+    creating one. ``config`` (a Hydra/OmegaConf config or a mapping) is stored resolved, with
+    its command-line overrides and multirun sweep (:mod:`repro.capture.config`), as the
+    record's ``config``, ``config.*`` params and the ``repro/config.yaml`` artifact.
+
+    Under an initialised ``torch.distributed`` process group (DDP), call it on every rank: rank 0
+    writes the one run of the job (world size, backend and each rank's device in
+    ``environment.distributed``), the other ranks get a :class:`QuietRun` that logs nothing
+    (clipping still clips); ``every_rank=True`` gives each rank a run of its own.
     """
+    from repro.capture.distributed import capture_distributed
+
+    group = capture_distributed(model if not isinstance(model, RunRecord) else None)
+    if group is not None and group.rank and not every_rank:
+        name = model.run.name if isinstance(model, RunRecord) else facts.get("name")
+        return QuietRun(group.rank, name)  # type: ignore[return-value]
+    run = _track(
+        model,
+        optimizer,
+        scheduler=scheduler,
+        data=data,
+        experiment=experiment,
+        record=record,
+        tracking_uri=tracking_uri,
+        resume=resume,
+        journal_dir=journal_dir,
+        capture=capture,
+        attach=attach,
+        facts=facts,
+    )
+    run._distributed = group
+    if group is not None and every_rank:
+        run.record.run.tags["repro.distributed.rank"] = str(group.rank)
+    return _with_config(run, config)
+
+
+def _track(
+    model: Any,
+    optimizer: Any,
+    *,
+    scheduler: Any,
+    data: Any,
+    experiment: str | None,
+    record: Any,
+    tracking_uri: str | None,
+    resume: str | None,
+    journal_dir: str | Path | None,
+    capture: bool,
+    attach: str | None,
+    facts: dict[str, Any],
+) -> TrackedRun:
+    """:func:`track` once it is known this process writes a run."""
     if isinstance(model, RunRecord):  # the record form: tracked as given
         if isinstance(optimizer, str) and experiment is None:  # track(record, "experiment")
             experiment, optimizer = optimizer, None
@@ -809,7 +1062,9 @@ def track(
                 f"track(record, ...): {', '.join(extra + sorted(facts))} only apply when "
                 "tracking a model: track(model, optimizer, record=record, ...)"
             )
-        return TrackedRun(model, experiment, tracking_uri, journal_dir, capture, resume=resume)
+        return TrackedRun(
+            model, experiment, tracking_uri, journal_dir, capture, resume=resume, attach=attach
+        )
     from repro.capture.session import CaptureSession
 
     if model is not None:
@@ -831,4 +1086,18 @@ def track(
         capture,
         session=session,
         resume=resume,
+        attach=attach,
     )
+
+
+def _with_config(run: TrackedRun, config: Any) -> TrackedRun:
+    """``track(config=...)``: the configuration into the run's record, a multirun's sweep into
+    its tags."""
+    if config is None:
+        return run
+    from repro.capture.config import capture_config, sweep_tags
+
+    captured = capture_config(config)
+    run.record.config = captured
+    run.record.run.tags.update(sweep_tags(captured))
+    return run

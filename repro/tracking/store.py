@@ -63,6 +63,11 @@ T = TypeVar("T")
 
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "30")
+# reading a run's record must not draw MLflow's artifact-download progress bars on stderr
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"  # MLflow 3 opens such experiments on the runs table
 
 
 def resolve_uri(tracking_uri: str | None = None) -> str:
@@ -181,7 +186,7 @@ def get_or_create_experiment(client: MlflowClient, name: str) -> str:
             )
         return str(found.experiment_id)
     try:
-        return str(client.create_experiment(name))
+        return str(client.create_experiment(name, tags={EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}))
     except MlflowException:
         found = client.get_experiment_by_name(name)
         if found is None:

@@ -86,6 +86,40 @@ def test_imports_stay_light(code: str) -> None:
     assert _heavy_after(code) == []
 
 
+INTEGRATIONS = ("lightning", "pytorch_lightning", "optuna", "hydra", "omegaconf")
+
+
+def _integrations_after(code: str) -> list[str]:
+    names = set(INTEGRATIONS)
+    found = "{m.split('.')[0] for m in sys.modules}"
+    probe = f"{code}\nimport sys\nprint(sorted({found} & {names!r}))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().replace("'", '"'))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import repro",
+        "import repro.integrations",
+        "import repro, repro.tracking.run, repro.capture.session",
+        "import repro; repro.render(repro.load_record('examples/records/lstm-adding.yaml'), "
+        "'card-md')",
+    ],
+)
+def test_importing_repro_imports_no_integration_library(code: str) -> None:
+    # Lightning, Optuna and Hydra are extras: imported only with repro.integrations.<name>
+    assert _integrations_after(code) == []
+
+
+def test_an_integration_module_does_import_its_library() -> None:
+    # the probe can tell (so the assertion above is meaningful)
+    assert "optuna" in _integrations_after("import repro.integrations.optuna")
+
+
 def test_capture_does_load_torch_when_used() -> None:
     # the probe can tell: using capture imports torch (so the assertions above are meaningful)
     assert "torch" in _heavy_after("import repro; repro.capture_environment()")

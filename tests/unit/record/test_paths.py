@@ -45,5 +45,5 @@ def test_mlflow_params_are_the_same_walk_with_numbered_keys() -> None:
         k for k in as_keys if not any(k.startswith(s + ".") for s in scalar_lists)
     }
     assert params["architecture.recurrent_layers.0.cell"] == "lstm"
-    assert params["training.optimizer.settings.betas"] == "[0.9,0.999]"
+    assert params["training.optimizer.settings.betas"] == "[0.9, 0.999]"  # as log_params writes
     assert tags_of(record)[0]["repro.env.determinism.cudnn_benchmark"] == "false"
