@@ -36,6 +36,9 @@ from repro.report.grouping import (
 
 SPLIT_ALIASES = {"val": "validation", "valid": "validation", "dev": "validation"}
 SEARCH_KEY = ("method", "space", "objective", "trials")
+# A named search (an Optuna study) is one search whatever each trial recorded as "trials so far"
+# or as the space it had seen by then (define-by-run spaces grow as trials run).
+STUDY_KEY = ("method", "study", "objective")
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,8 @@ def _search_of(record: RunRecord, source: str) -> dict[str, Any]:
             f"{source}: training.hyperparameter_search is not recorded; the expected-maximum "
             "analysis needs every trial of a random search, each recording how it was chosen"
         )
-    return search.model_dump(mode="json", include=set(SEARCH_KEY), exclude_none=True)
+    key = STUDY_KEY if search.study else SEARCH_KEY
+    return search.model_dump(mode="json", include=set(key), exclude_none=True)
 
 
 def _refuse_non_random(searches: dict[str, dict[str, Any]]) -> None:
@@ -236,7 +240,8 @@ def budget_curves(
     higher_is_better: bool | None = None,
 ) -> list[BudgetCurve]:
     """One expected-maximum curve per search: trials sharing ``hyperparameter_search`` (method,
-    space, objective, trials) and experiment, or per ``group_by`` value. Every record must be a
+    space, objective, trials; or method, study, objective for a named study) and experiment, or
+    per ``group_by`` value. Every record must be a
     trial of a random search (else InvalidInputError). ``metric`` defaults to the search
     objective; a trial that did not record it (failed, pruned before any evaluation) or whose
     score is not finite (diverged) is a trial without a score. Records are read once; only
