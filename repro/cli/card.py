@@ -51,9 +51,9 @@ def card(
     from repro.cli.progress import spinner
     from repro.files.sources import load_source, run_id_of
     from repro.rendering.api import render
-    from repro.rendering.registry import formats_of
+    from repro.rendering.registry import format_of
 
-    output_format = formats_of("card")[fmt]
+    output_format = format_of("card", fmt)
     run_id = run_id_of(source)
     with spinner(f"reading {source}"):
         record = load_source(source, tracking_uri)

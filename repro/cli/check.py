@@ -63,11 +63,11 @@ def check(
     from repro.checks.profiles import load_profile
     from repro.errors import UsageError
     from repro.rendering.api import render
-    from repro.rendering.registry import formats_of
+    from repro.rendering.registry import format_of
 
     if not sources and not experiments:
         raise UsageError("give record files or MLflow runs (SOURCE...), or --experiment NAME")
-    output_format = formats_of("check")[fmt]
+    output_format = format_of("check", fmt)
     prof = load_profile(profile)  # a bad profile fails before any record is read
     names, records = read_records(sources, experiments, tracking_uri)
     baseline = read_records(baselines, (), tracking_uri)[1] if baselines else None

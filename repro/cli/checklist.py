@@ -40,11 +40,11 @@ def checklist(
     from repro.cli.check import read_records
     from repro.errors import UsageError
     from repro.rendering.api import render
-    from repro.rendering.registry import formats_of
+    from repro.rendering.registry import format_of
 
     if not sources and not experiments:
         raise UsageError("give record files or MLflow runs (SOURCE...), or --experiment NAME")
-    output_format = formats_of("checklist")[fmt]
+    output_format = format_of("checklist", fmt)
     prof = load_profile(profile)
     _, records = read_records(sources, experiments, tracking_uri)
     write_output(render(records, output_format.name, profile=prof), output)

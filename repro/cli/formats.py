@@ -23,9 +23,19 @@ def _registry() -> Any:
 class RegistryChoice(click.Choice):
     """A ``click.Choice`` whose choices are read from the registry each time they are needed."""
 
-    def __init__(self, pick: Callable[[], Iterable[str]]) -> None:
+    def __init__(
+        self,
+        pick: Callable[[], Iterable[str]],
+        quick: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         self._pick = pick
+        self._quick = quick  # a subset known without loading plugins (the built-ins)
         super().__init__((), case_sensitive=True)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if self._quick is not None and value in tuple(self._quick()):
+            return value
+        return super().convert(value, param, ctx)
 
     @property  # type: ignore[override]
     def choices(self) -> tuple[str, ...]:
@@ -68,7 +78,9 @@ def format_option(command: str, default: str, *flags: str, intro: str = "") -> A
         *(flags or ("-f", "--format")),
         "fmt",
         cls=RegistryOption,
-        type=RegistryChoice(lambda: variants(command)),
+        type=RegistryChoice(
+            lambda: variants(command), lambda: _registry().builtin_variants(command)
+        ),
         default=default,
         show_default=True,
         describe=lambda: format_help(command, intro),

@@ -7,30 +7,35 @@ entry here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from repro.checks.models import CheckReport
-from repro.documents.budget import expected_max, expected_max_csv
-from repro.documents.card import card_markdown, card_page
-from repro.documents.check import check_report
-from repro.documents.checklist import checklist
-from repro.documents.credit import (
-    credit_bibtex,
-    credit_csv,
-    credit_jats,
-    credit_jsonld,
-    credit_text,
-)
-from repro.documents.hparams import hparams
-from repro.documents.methods import methods
-from repro.documents.paper import Appendix, appendix
-from repro.documents.results import results
+from repro.documents.paper import Appendix
 from repro.record import Contributors, RunRecord
-from repro.rendering.format import OutputFormat
+from repro.rendering.format import DocumentRef, OutputFormat
 from repro.report.aggregate import ResultsTable
 
 CREDIT_SOURCES = (Contributors, RunRecord)
+
+
+def _doc(module: str, name: str) -> DocumentRef:
+    """``repro.documents.<module>.<name>``, imported when a format of it is rendered."""
+    return DocumentRef(f"repro.documents.{module}:{name}")
+
+
+credit_text = _doc("credit", "credit_text")
+credit_jats = _doc("credit", "credit_jats")
+credit_jsonld = _doc("credit", "credit_jsonld")
+credit_csv = _doc("credit", "credit_csv")
+credit_bibtex = _doc("credit", "credit_bibtex")
+card_markdown = _doc("card", "card_markdown")
+card_page = _doc("card", "card_page")
+results = _doc("results", "results")
+hparams = _doc("hparams", "hparams")
+methods = _doc("methods", "methods")
+appendix = _doc("paper", "appendix")
+expected_max = _doc("budget", "expected_max")
+expected_max_csv = _doc("budget", "expected_max_csv")
+check_report = _doc("check", "check_report")
+checklist = _doc("checklist", "checklist")
 RECORDS = (RunRecord, list, tuple)
 TABLE_VARIANTS = (  # variant, file extension, media type, what it is
     ("md", "md", "text/markdown", "Markdown"),
@@ -42,12 +47,12 @@ TABLE_VARIANTS = (  # variant, file extension, media type, what it is
 
 def table_formats(
     family: str,
-    document: Callable[..., Any],
+    document: DocumentRef,
     template: str,
     what: str,
     *,
     accepts: tuple[type, ...] = RECORDS,
-    csv_document: Callable[..., Any] | None = None,
+    csv_document: DocumentRef | None = None,
 ) -> tuple[OutputFormat, ...]:
     """One ``repro report`` table in Markdown, LaTeX, HTML and CSV (``<template>.<ext>.j2``)."""
     return tuple(

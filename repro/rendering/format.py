@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """A document function named ``"package.module:function"``, imported on first call, so that
+    reading the registry (one format's template, the ``--format`` choices) imports only the
+    document modules the command uses: ``repro check`` never loads the card's."""
+
+    target: str
+
+    def resolve(self) -> Callable[..., Any]:
+        module, _, name = self.target.partition(":")
+        return getattr(importlib.import_module(module), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    @property
+    def __signature__(self) -> inspect.Signature:
+        return inspect.signature(self.resolve())
 
 
 @dataclass(frozen=True)

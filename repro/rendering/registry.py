@@ -22,7 +22,9 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "FORMATS",
     "OutputFormat",
+    "builtin_variants",
     "families_of",
+    "format_of",
     "formats_of",
     "get_format",
     "load_entry_points",
@@ -39,9 +41,23 @@ class _Registry(Mapping[str, OutputFormat]):
 
     def __init__(self) -> None:
         self._formats: dict[str, OutputFormat] = {}
+        self._builtins_loaded = False
         self._loaded = False
         self._loading = False  # a plugin module may call register() while it is imported
         self._lock = threading.RLock()
+
+    def _load_builtins(self) -> None:
+        """Register the built-in formats (once). Scanning installed packages for plugins costs
+        about as much as the rest of ``repro check``, so a built-in name is found without it."""
+        if self._builtins_loaded:
+            return
+        with self._lock:
+            if not self._builtins_loaded:
+                from repro.rendering.builtin import BUILTIN_FORMATS
+
+                for fmt in BUILTIN_FORMATS:
+                    self.add(fmt)
+                self._builtins_loaded = True
 
     def _load(self) -> None:
         """Register the built-ins, then the plugins' formats (once; other threads wait)."""
@@ -52,16 +68,22 @@ class _Registry(Mapping[str, OutputFormat]):
                 return
             self._loading = True
             try:
-                from repro.rendering.builtin import BUILTIN_FORMATS
-
-                for fmt in BUILTIN_FORMATS:
-                    self.add(fmt)
+                self._load_builtins()
                 load_entry_points()
             finally:
                 self._loading, self._loaded = False, True
 
+    def builtin(self) -> list[OutputFormat]:
+        """The built-in formats, without loading plugins (they cannot replace a built-in)."""
+        self._load_builtins()
+        from repro.rendering.builtin import BUILTIN_FORMATS
+
+        return list(BUILTIN_FORMATS)
+
     def __getitem__(self, name: str) -> OutputFormat:
-        self._load()
+        self._load_builtins()
+        if name not in self._formats:
+            self._load()
         return self._formats[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -112,6 +134,20 @@ def get_format(name: str) -> OutputFormat:
 def formats_of(command: str) -> dict[str, OutputFormat]:
     """Variant -> format for the formats a CLI command offers, in registration order."""
     return {f.variant: f for f in FORMATS.values() if f.command == command}
+
+
+def format_of(command: str, variant: str) -> OutputFormat:
+    """The format ``command`` offers as ``--format variant``: a built-in one without loading
+    plugins, else from the whole registry (KeyError when none)."""
+    for fmt in FORMATS.builtin():
+        if fmt.command == command and fmt.variant == variant:
+            return fmt
+    return formats_of(command)[variant]
+
+
+def builtin_variants(command: str) -> list[str]:
+    """The built-in ``--format`` variants of ``command`` (no plugin loading)."""
+    return [f.variant for f in FORMATS.builtin() if f.command == command]
 
 
 def families_of(command: str) -> dict[str, list[OutputFormat]]:
