@@ -15,12 +15,10 @@ from dataclasses import dataclass, field, replace
 
 from repro.documents.formatting import format_value, join_oxford, seed_list
 from repro.documents.phrases import (
-    SCHEDULE_NAMES,
-    SCHEDULE_NOISE,
-    SCHEDULE_SETTINGS,
     cell_name,
     early_stopping_text,
     optimizer_text,
+    schedule_named,
     seed_of,
     training_of,
 )
@@ -229,13 +227,7 @@ def _schedule(record: RunRecord) -> str | None:
     schedule = training_of(record).lr_schedule
     if schedule is None:
         return None
-    name = SCHEDULE_NAMES.get(schedule.name, schedule.name)
-    shown = {
-        SCHEDULE_SETTINGS.get(k, k): v
-        for k, v in schedule.settings.items()
-        if k not in SCHEDULE_NOISE
-    }
-    listed = ", ".join(f"{key} {format_value(value)}" for key, value in shown.items())
+    name, listed = schedule_named(schedule)
     text = f"The learning rate followed a {name} schedule" + (f" ({listed})" if listed else "")
     if schedule.interval:
         text += f", updated every {schedule.interval}"

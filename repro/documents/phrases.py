@@ -7,7 +7,7 @@ own placeholder; a recorded "none" (e.g. no clipping) is a phrase, not None.
 from __future__ import annotations
 
 from repro.documents.formatting import format_value, settings_text
-from repro.record import RecurrentLayer, RunRecord, Training
+from repro.record import LRSchedule, RecurrentLayer, RunRecord, Training
 
 CELL_NAMES = {
     "lstm": "LSTM",
@@ -138,15 +138,21 @@ def schedule_text(record: RunRecord) -> str | None:
     schedule = training_of(record).lr_schedule
     if schedule is None:
         return None
+    name, listed = schedule_named(schedule)
+    text = f"{name} ({listed})" if listed else name
+    return f"{text}, per {schedule.interval}" if schedule.interval else text
+
+
+def schedule_named(schedule: LRSchedule) -> tuple[str, str]:
+    """A schedule's name as a paper gives it, and its settings as ``"key value, ..."`` (empty
+    when only bookkeeping settings were recorded)."""
     name = SCHEDULE_NAMES.get(schedule.name, schedule.name)
     shown = {
         SCHEDULE_SETTINGS.get(k, k): v
         for k, v in schedule.settings.items()
         if k not in SCHEDULE_NOISE
     }
-    listed = ", ".join(f"{key} {format_value(value)}" for key, value in shown.items())
-    text = f"{name} ({listed})" if shown else name
-    return f"{text}, per {schedule.interval}" if schedule.interval else text
+    return name, ", ".join(f"{key} {format_value(value)}" for key, value in shown.items())
 
 
 def early_stopping_text(record: RunRecord) -> str | None:

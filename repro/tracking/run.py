@@ -144,16 +144,7 @@ class TrackedRun:
         exc: BaseException | None,
         tb: types.TracebackType | None,
     ) -> bool:
-        self._restore_signals()
-        try:
-            self._finish(self._status_for(exc))
-        except Exception as error:  # tracking never takes the training down
-            logger.warning(
-                "repro: run %s did not end cleanly (%s); `repro sync` finishes it from %s",
-                self.run_id,
-                scrub(f"{type(error).__name__}: {error}", self.tracking_uri),
-                self.journal_path,
-            )
+        self.close(self._status_for(exc))
         return False
 
     def _start(self) -> None:
@@ -659,7 +650,7 @@ class TrackedRun:
     def close(self, status: RunStatus | str = RunStatus.FINISHED) -> None:
         """End the run with ``status`` where a framework knows better than an exception would
         tell (an Optuna trial the pruner stopped ends KILLED, not FAILED); the same ending as
-        leaving the ``with`` block."""
+        leaving the ``with`` block (which calls it)."""
         self._restore_signals()
         try:
             self._finish(RunStatus(status))
